@@ -1,0 +1,92 @@
+// The incident: what a detection becomes after `decide`. Everything downstream (API, SIEM formatters,
+// revocation) reads this shape, so it carries no raw session id, only the session HMAC.
+import { createHash } from 'node:crypto';
+
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved', 'false_positive'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** One distinct value a session was seen with (a network, an ASN, a browser, ...). */
+export interface EvidenceValue {
+  value: string;
+  first_seen: string;
+  last_seen: string;
+  /** for networks: where and whose it is */
+  country?: string;
+  city?: string;
+  asn?: number;
+  as_org?: string;
+  lat?: number;
+  lon?: number;
+  /** for user agents: the parsed form */
+  browser?: string;
+  os?: string;
+  device?: string;
+  is_script?: boolean;
+}
+
+export interface Evidence {
+  /** why the rule fired, in words an analyst can read */
+  reason: string;
+  /** distinct values per field, as the session window held them when the rule fired */
+  fields: Record<string, EvidenceValue[]>;
+  /** IPs involved (for SIEM related.ip); at most a handful */
+  ips: string[];
+  /** the raw user agents involved */
+  user_agents: string[];
+  /** rule-specific facts (speed in km/h, time since logout, ...) */
+  details?: Record<string, string | number | boolean>;
+}
+
+export interface Detection {
+  rule: { id: string; title: string; version: number };
+  severity: Severity;
+  mitre: string[];
+  session: string;
+  user?: string;
+  tenant: string;
+  /** event time of the triggering event, epoch ms */
+  time: number;
+  event_id: string;
+  evidence: Evidence;
+}
+
+export interface Incident {
+  id: string;
+  dedup_key: string;
+  rule: { id: string; title: string; version: number };
+  severity: Severity;
+  mitre: string[];
+  status: IncidentStatus;
+  session: string;
+  user?: string;
+  tenant: string;
+  first_seen: string;
+  last_seen: string;
+  /** how many distinct triggering events this incident has absorbed */
+  count: number;
+  /** ids of the events that triggered it (most recent last, capped) */
+  event_ids: string[];
+  evidence: Evidence;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One incident per (rule, tenant, session) while it stays open. */
+export function dedupKey(ruleId: string, tenant: string, session: string): string {
+  return createHash('sha256').update(`${ruleId}\u0000${tenant}\u0000${session}`).digest('hex').slice(0, 32);
+}
+
+/**
+ * Deterministic id: the same events replayed give the same incident id (scan twice, or scan vs service).
+ * The triggering event id is part of it so a closed-then-reopened incident gets a new id.
+ */
+export function incidentId(key: string, firstEventId: string): string {
+  return 'inc_' + createHash('sha256').update(`${key}\u0000${firstEventId}`).digest('hex').slice(0, 24);
+}
