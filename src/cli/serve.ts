@@ -1,0 +1,116 @@
+// `replayguard serve` (npm start) and `replayguard worker`. Without REDIS_URL: embedded, one process,
+// memory state, loopback only. With REDIS_URL: the API enqueues to BullMQ and (unless --no-worker) a
+// worker in the same process consumes; `replayguard worker` runs workers alone.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { buildApp } from '../api/app.js';
+import { loadEnv, type Env } from '../config/env.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { createIngestWorker, DirectIngestor, QueueIngestor, type Ingestor } from '../queue/ingest.js';
+import { createRuntime, redisOptionsFromUrl, type Runtime } from '../runtime.js';
+
+export interface ServeOptions {
+  worker: boolean;
+  api: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningService {
+  url?: string;
+  runtime: Runtime;
+  close(): Promise<void>;
+}
+
+function readiness(runtime: Runtime, redis: Redis | undefined) {
+  return async () => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    if (redis) {
+      try {
+        await Promise.race([redis.ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000))]);
+        checks.redis = 'ok';
+      } catch (err) {
+        checks.redis = `unavailable: ${(err as Error).message}`;
+        ready = false;
+      }
+    }
+    const n = runtime.rules.rules.length;
+    checks.rules = n > 0 ? `${n} loaded` : 'none loaded';
+    if (n === 0) ready = false;
+    return { ready, checks };
+  };
+}
+
+export async function startService(opts: ServeOptions, logger?: Logger): Promise<RunningService> {
+  const env: Env = loadEnv(opts.env ?? process.env);
+  const log = logger ?? createLogger(env.RG_LOG_LEVEL);
+  const embedded = !env.REDIS_URL;
+  const metrics = new Metrics({ defaultMetrics: true });
+  if (!embedded && !env.RG_SESSION_KEY) throw new Error('RG_SESSION_KEY is required with REDIS_URL; generate one with: openssl rand -hex 32');
+  if (!embedded && opts.api && !env.RG_API_TOKENS?.length) throw new Error('RG_API_TOKENS is required with REDIS_URL (comma-separated bearer tokens, 16+ characters each)');
+
+  const runtime = await createRuntime({ env, store: embedded ? 'memory' : 'redis', logger: log, metrics });
+  const closers: (() => Promise<unknown>)[] = [];
+  let ingestor: Ingestor;
+  let producerRedis: Redis | undefined;
+  const prefix = runtime.keys?.queuePrefix() ?? 'rg:q';
+
+  if (embedded) {
+    ingestor = new DirectIngestor(runtime.pipeline, env.RG_BATCH_SIZE);
+  } else {
+    const url = env.REDIS_URL!;
+    // Producers fail fast when Redis is away (never a 202 for what could not be kept); workers wait.
+    producerRedis = new Redis(redisOptionsFromUrl(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }));
+    producerRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (producer) connection error'));
+    await producerRedis.connect();
+    const queue = new QueueIngestor(producerRedis, prefix, env.RG_BATCH_SIZE);
+    ingestor = queue;
+    closers.push(() => queue.close());
+    if (opts.worker) {
+      const worker = createIngestWorker({
+        connection: redisOptionsFromUrl(url, { maxRetriesPerRequest: null }),
+        prefix, pipeline: runtime.pipeline, metrics, logger: log, concurrency: env.RG_WORKER_CONCURRENCY,
+      });
+      closers.unshift(() => worker.close());
+    }
+  }
+
+  let url: string | undefined;
+  if (opts.api) {
+    let tokens = env.RG_API_TOKENS ?? [];
+    if (embedded && tokens.length === 0) {
+      const token = randomBytes(24).toString('base64url');
+      tokens = [token];
+      // Printed once to the terminal of the person who started it, never to the JSON log.
+      process.stderr.write(`replayguard: RG_API_TOKENS is not set; this run's API token is ${token}\n`);
+    }
+    const host = embedded ? '127.0.0.1' : env.HOST;
+    if (embedded && env.HOST !== '127.0.0.1') log.warn({ host: env.HOST }, 'embedded mode listens on 127.0.0.1 only; set REDIS_URL to serve other hosts');
+    const app = await buildApp({
+      logger: log, metrics, tokens, hasher: runtime.hasher, ingestor, incidents: runtime.incidents,
+      readiness: readiness(runtime, runtime.redis), maxBodyBytes: env.RG_MAX_BODY_BYTES,
+      maxEventsPerRequest: env.RG_MAX_EVENTS_PER_REQUEST, maxQueueDepth: env.RG_MAX_QUEUE_DEPTH,
+    });
+    url = await app.listen({ port: env.PORT, host });
+    closers.unshift(() => app.close());
+    if (embedded) {
+      log.info({ url }, `replayguard running EMBEDDED on ${url}: in-memory state, one process, loopback only${runtime.ephemeralKey ? ', ephemeral session key (RG_SESSION_KEY unset)' : ''}; set REDIS_URL for the service mode`);
+    } else {
+      log.info({ url, worker: opts.worker }, `replayguard running on ${url} with Redis and BullMQ${opts.worker ? ' (API and worker)' : ' (API only)'}`);
+    }
+  } else {
+    log.info({ concurrency: env.RG_WORKER_CONCURRENCY }, 'replayguard worker running');
+  }
+
+  const service: RunningService = {
+    runtime,
+    async close() {
+      for (const c of closers) await c().catch((err: Error) => log.warn({ err: err.message }, 'error while closing'));
+      if (producerRedis) await producerRedis.quit().catch(() => producerRedis?.disconnect());
+      await runtime.close();
+    },
+  };
+  if (url) service.url = url;
+  return service;
+}

@@ -1,0 +1,159 @@
+// Okta System Log (System Log API /api/v1/logs, Event Hooks, or a SIEM export of either).
+//
+// Session identity. Okta writes two identifiers that matter for replay:
+// - authenticationContext.externalSessionId: Okta's id for the session itself (the `sid` cookie). A stolen
+//   session cookie replays exactly this id, so it is the session key by default. It changes at sign-in: events of
+//   the sign-in flow carry the pre-authentication (`idx...`) id and later events the post-login id
+//   (elastic/detection-rules#3506), so a login and the requests after it are usually two different sessions here.
+// - debugContext.debugData.dtHash: a hash of the `DT` device-token cookie, one per browser profile, surviving
+//   across sessions. A full cookie-jar theft carries it to the attacker's browser; OAuth grant flows mint extra
+//   hashes (elastic/detection-rules#5947). It is always exported as `device_id`, and is the session key only when
+//   no external session id exists (mode `auto`) or when asked for (mode `dtHash`, Splunk-style grouping of
+//   policy.evaluate_sign_on by device token). Keys made from it are prefixed `dt:` so they never collide with ids.
+import type { EventType } from '../schema.js';
+import {
+  countryCode,
+  finish,
+  firstText,
+  get,
+  guard,
+  isObj,
+  own,
+  parseIp,
+  parseTime,
+  safeDetect,
+  skip,
+  text,
+  toBool,
+  toInt,
+} from './common.js';
+import type { Adapter, AdapterOptions, AdapterResult } from './types.js';
+
+export interface OktaOptions extends AdapterOptions {
+  /** Which identifier becomes session_id (see the header). Default `auto`. */
+  session?: 'auto' | 'externalSessionId' | 'dtHash';
+}
+
+const FAILED = new Set(['FAILURE', 'DENY']);
+
+/** Okta's own notices (rate limits, ThreatInsight, org settings): not a client using a session. */
+const IRRELEVANT_PREFIXES = ['system.', 'security.', 'application.integration.'];
+
+type Mapping = { type: EventType } | { skip: 'irrelevant_event_type' | 'not_user_activity'; why: string };
+
+function classify(eventType: string, failed: boolean, actorType: string | undefined): Mapping {
+  if (eventType === 'user.session.start') return { type: failed ? 'login_failed' : 'login' };
+  if (eventType === 'user.session.end' || eventType === 'user.session.expire') return { type: 'logout' };
+  // Okta writes the lock on the sign-in attempt that exceeded the limit.
+  if (eventType === 'user.account.lock') return { type: 'login_failed' };
+  // Okta revokes the whole refresh-token family when a rotated token comes back; the session is over.
+  if (eventType === 'app.oauth2.token.detect_reuse' || eventType === 'app.oauth2.as.token.detect_reuse') {
+    return { type: 'revoke' };
+  }
+  if (/^app\.oauth2(\.as)?\.token\.grant\.refresh_token$/.test(eventType)) return { type: failed ? 'login_failed' : 'refresh' };
+  if (
+    eventType.startsWith('user.authentication.') ||
+    eventType === 'policy.evaluate_sign_on' ||
+    eventType.startsWith('app.oauth2.') ||
+    eventType === 'user.session.access_admin_app' ||
+    eventType === 'user.session.context.change'
+  ) {
+    return { type: failed ? 'login_failed' : 'request' };
+  }
+  if (IRRELEVANT_PREFIXES.some((p) => eventType.startsWith(p))) {
+    return { skip: 'irrelevant_event_type', why: `${eventType} is an Okta system notice` };
+  }
+  // Anything else a person did (admin changes, MFA enrolment, app access) happened inside their session, and
+  // stolen admin sessions are exactly how such changes get made, so it counts as a use of that session.
+  if (actorType?.toLowerCase() === 'user') return { type: 'request' };
+  return { skip: 'not_user_activity', why: `${eventType} by actor type ${actorType ?? 'none'}` };
+}
+
+function userOf(record: unknown): string | undefined {
+  const actor = own(record, 'actor');
+  if (text(own(actor, 'type'))?.toLowerCase() === 'user') {
+    const id = firstText(own(actor, 'alternateId'));
+    if (id !== undefined) return id;
+  }
+  const targets = own(record, 'target');
+  if (Array.isArray(targets)) {
+    for (const t of targets) {
+      if (text(own(t, 'type'))?.toLowerCase() === 'user') {
+        const id = firstText(own(t, 'alternateId'));
+        if (id !== undefined) return id;
+      }
+    }
+  }
+  return undefined;
+}
+
+function appOf(record: unknown): string | undefined {
+  const targets = own(record, 'target');
+  if (!Array.isArray(targets)) return undefined;
+  for (const t of targets) {
+    if (text(own(t, 'type')) === 'AppInstance') return firstText(own(t, 'alternateId'), own(t, 'displayName'));
+  }
+  return undefined;
+}
+
+function convert(record: unknown, opts: OktaOptions = {}): AdapterResult {
+  if (!isObj(record)) return skip('unrecognized_record', 'an Okta event is a JSON object');
+  const eventType = text(own(record, 'eventType'));
+  if (eventType === undefined) return skip('unrecognized_record', 'no eventType');
+  const outcome = text(get(record, 'outcome', 'result'))?.toUpperCase();
+  const mapping = classify(eventType, outcome !== undefined && FAILED.has(outcome), text(get(record, 'actor', 'type')));
+  if ('skip' in mapping) return skip(mapping.skip, mapping.why);
+
+  // `published` is always UTC in Okta; Panther keeps its own copy in p_event_time when published is redacted.
+  const publishedRaw = own(record, 'published');
+  const time = parseTime(publishedRaw ?? own(record, 'p_event_time'), { assumeUtc: true });
+  if (!time.ok) return skip(time.skip, time.message);
+
+  const ip = parseIp(get(record, 'client', 'ipAddress'));
+  if (!ip.ok) return skip(ip.skip, ip.message);
+
+  const external = text(get(record, 'authenticationContext', 'externalSessionId'));
+  const dtHash = text(get(record, 'debugContext', 'debugData', 'dtHash'));
+  const mode = opts.session ?? 'auto';
+  const sessionId =
+    mode === 'dtHash'
+      ? dtHash && `dt:${dtHash}`
+      : mode === 'externalSessionId'
+        ? external
+        : (external ?? (dtHash && `dt:${dtHash}`));
+  if (!sessionId) {
+    return skip('no_session', `no ${mode === 'dtHash' ? 'dtHash' : 'externalSessionId or dtHash'} on ${eventType}`);
+  }
+
+  return finish(
+    {
+      id: text(own(record, 'uuid')),
+      time: time.time,
+      type: mapping.type,
+      session_id: sessionId,
+      user_id: userOf(record),
+      ip: ip.ip,
+      user_agent: text(get(record, 'client', 'userAgent', 'rawUserAgent')),
+      device_id: dtHash,
+      app: appOf(record),
+      asn: toInt(get(record, 'securityContext', 'asNumber')),
+      is_proxy: toBool(get(record, 'securityContext', 'isProxy')),
+      country: countryCode(get(record, 'client', 'geographicalContext', 'country')),
+    },
+    opts.defaultTenant,
+  );
+}
+
+export const oktaAdapter: Adapter<OktaOptions> = {
+  name: 'okta',
+  detect: (record) =>
+    safeDetect(() => {
+      if (!isObj(record)) return false;
+      if (own(record, 'p_log_type') === 'Okta.SystemLog') return true;
+      if (typeof own(record, 'eventType') !== 'string') return false;
+      return ['published', 'uuid', 'actor', 'legacyEventType', 'displayMessage', 'client', 'authenticationContext'].some(
+        (k) => own(record, k) !== undefined,
+      );
+    }),
+  convert: (record, opts) => guard(() => convert(record, opts)),
+};

@@ -1,0 +1,77 @@
+// The edge: validate canonical input and replace raw session ids with a keyed HMAC. Nothing downstream of
+// this module ever sees a raw session id, so nothing downstream can store, log, queue or emit one.
+import { createHash, createHmac } from 'node:crypto';
+import type { z } from 'zod';
+import { canonicalEventSchema, type AuthEvent, type CanonicalEvent } from './schema.js';
+
+export interface Rejection {
+  index: number;
+  code: string;
+  message: string;
+}
+
+export interface NormalizedBatch {
+  events: AuthEvent[];
+  rejected: Rejection[];
+}
+
+export const DEFAULT_TENANT = 'default';
+
+export class SessionHasher {
+  readonly #key: Buffer;
+  constructor(key: string | Buffer) {
+    this.#key = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+    if (this.#key.length < 16) throw new Error('session HMAC key is too short');
+  }
+
+  /** 128 bits of HMAC-SHA256 is ample for identity and halves the memory of every key and set member. */
+  hash(tenant: string, sessionId: string): string {
+    return createHmac('sha256', this.#key).update(tenant).update(':').update(sessionId).digest('hex').slice(0, 32);
+  }
+}
+
+function firstIssue(error: z.ZodError): { code: string; message: string } {
+  const issue = error.issues[0];
+  if (!issue) return { code: 'invalid_event', message: 'invalid event' };
+  const path = issue.path.join('.');
+  const head = issue.path[0];
+  const code = issue.code === 'invalid_type' && issue.message.includes('undefined') ? 'missing_field' : `invalid_${typeof head === 'string' ? head : 'event'}`;
+  return { code, message: path ? `${path}: ${issue.message}` : issue.message };
+}
+
+export function toAuthEvent(event: CanonicalEvent, hasher: SessionHasher): AuthEvent {
+  const tenant = event.tenant ?? DEFAULT_TENANT;
+  const session = hasher.hash(tenant, event.session_id);
+  const out: AuthEvent = { id: '', time: event.time, type: event.type, session, tenant, ip: event.ip };
+  if (event.new_session_id !== undefined) out.new_session = hasher.hash(tenant, event.new_session_id);
+  if (event.user_id !== undefined) out.user = event.user_id;
+  if (event.user_agent !== undefined && event.user_agent !== '') out.user_agent = event.user_agent;
+  if (event.device_id !== undefined) out.device_id = event.device_id;
+  if (event.app !== undefined) out.app = event.app;
+  if (event.asn !== undefined) out.asn = event.asn;
+  if (event.country !== undefined) out.country = event.country;
+  if (event.is_proxy !== undefined) out.is_proxy = event.is_proxy;
+  // No id given: derive one from the content (with the session already hashed), so a retried send dedups.
+  out.id = event.id ?? 'd_' + createHash('sha256').update(JSON.stringify(out)).digest('hex').slice(0, 32);
+  return out;
+}
+
+export function normalizeOne(input: unknown, hasher: SessionHasher): { ok: true; event: AuthEvent } | { ok: false; code: string; message: string } {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return { ok: false, code: 'not_an_object', message: 'event must be a JSON object' };
+  }
+  const parsed = canonicalEventSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, ...firstIssue(parsed.error) };
+  return { ok: true, event: toAuthEvent(parsed.data, hasher) };
+}
+
+export function normalizeBatch(inputs: readonly unknown[], hasher: SessionHasher, indexOffset = 0): NormalizedBatch {
+  const events: AuthEvent[] = [];
+  const rejected: Rejection[] = [];
+  inputs.forEach((input, i) => {
+    const result = normalizeOne(input, hasher);
+    if (result.ok) events.push(result.event);
+    else rejected.push({ index: i + indexOffset, code: result.code, message: result.message });
+  });
+  return { events, rejected };
+}

@@ -1,0 +1,94 @@
+// The embedded incident store: the same rules as record-incident-4.lua, over Maps.
+import type { Detection, Incident } from './model.js';
+import {
+  baseOf, decodeCursor, encodeCursor, incidentFromHash, InvalidCursorError, keyAndNewId, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
+  type IncidentPage, type IncidentQuery, type IncidentStore, type RecordResult,
+} from './store.js';
+
+interface Stored {
+  hash: Record<string, string>;
+  events: Map<string, number>;
+  created: number;
+}
+
+export class MemoryIncidentStore implements IncidentStore {
+  readonly kind = 'memory' as const;
+  readonly #open = new Map<string, string>();
+  readonly #incidents = new Map<string, Stored>();
+
+  /** `now` stamps created/updated; pass the detection's own time for deterministic forensic replays. */
+  constructor(private readonly now: (d: Detection) => number = () => Date.now()) {}
+
+  #events(s: Stored): string[] {
+    return [...s.events].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+  }
+
+  async record(d: Detection): Promise<RecordResult> {
+    const { key, newId } = keyAndNewId(d);
+    const [sev, rank] = severityArgs(d.severity);
+    const now = this.now(d);
+    const openId = this.#open.get(key);
+    const existing = openId === undefined ? undefined : this.#incidents.get(openId);
+    if (!existing) {
+      const s: Stored = {
+        hash: {
+          base: JSON.stringify(baseOf(d, newId, key)), sev, sevrank: String(rank), status: 'open', first: String(d.time), last: String(d.time),
+          count: '1', evidence: JSON.stringify(d.evidence), created: String(now), updated: String(now),
+        },
+        events: new Map([[d.event_id, d.time]]),
+        created: now,
+      };
+      this.#open.set(key, newId);
+      this.#incidents.set(newId, s);
+      return { outcome: 'created', incident: incidentFromHash(s.hash, this.#events(s)) };
+    }
+    const h = existing.hash;
+    if (existing.events.has(d.event_id)) return { outcome: 'unchanged', incident: incidentFromHash(h, this.#events(existing)) };
+    existing.events.set(d.event_id, d.time);
+    if (existing.events.size > MAX_INCIDENT_EVENT_IDS) {
+      const sorted = this.#events(existing);
+      for (const id of sorted.slice(0, existing.events.size - MAX_INCIDENT_EVENT_IDS)) existing.events.delete(id);
+    }
+    h.count = String(Number(h.count) + 1);
+    if (d.time < Number(h.first)) h.first = String(d.time);
+    if (d.time >= Number(h.last)) {
+      h.last = String(d.time);
+      h.evidence = JSON.stringify(d.evidence);
+    }
+    if (rank > Number(h.sevrank)) {
+      h.sev = sev;
+      h.sevrank = String(rank);
+    }
+    h.updated = String(now);
+    return { outcome: 'updated', incident: incidentFromHash(h, this.#events(existing)) };
+  }
+
+  async get(id: string): Promise<Incident | undefined> {
+    const s = this.#incidents.get(id);
+    return s ? incidentFromHash(s.hash, this.#events(s)) : undefined;
+  }
+
+  async list(q: IncidentQuery): Promise<IncidentPage> {
+    const limit = Math.min(Math.max(q.limit ?? 50, 1), 500);
+    let after: { created: number; id: string } | undefined;
+    if (q.cursor !== undefined) {
+      after = decodeCursor(q.cursor);
+      if (!after) throw new InvalidCursorError('cursor is not one this server issued');
+    }
+    // Same order as the Redis index walk: created time descending, then id descending.
+    const all = [...this.#incidents].sort((a, b) => b[1].created - a[1].created || (a[0] < b[0] ? 1 : -1));
+    const items: Incident[] = [];
+    let last: { created: number; id: string } | undefined;
+    for (const [id, s] of all) {
+      if (after && (s.created > after.created || (s.created === after.created && id >= after.id))) continue;
+      last = { created: s.created, id };
+      const incident = incidentFromHash(s.hash, this.#events(s));
+      if (!matchesQuery(incident, q)) continue;
+      items.push(incident);
+      if (items.length === limit) return { items, next_cursor: encodeCursor(last.created, last.id) };
+    }
+    return { items };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,33 @@
+// The Redis key layout, in one place. Every key one script call touches shares a hash tag, so it lands in
+// one Redis Cluster slot: per-session keys are tagged by session, incident keys by tenant-free `{inc}`.
+export class KeySpace {
+  constructor(readonly prefix: string) {}
+
+  sessionWindow(session: string): string {
+    return `${this.prefix}:{s:${session}}:w`;
+  }
+  sessionEventIds(session: string): string {
+    return `${this.prefix}:{s:${session}}:ids`;
+  }
+  sessionTransitions(session: string): string {
+    return `${this.prefix}:{s:${session}}:t`;
+  }
+
+  incidentOpen(): string {
+    return `${this.prefix}:{inc}:open`;
+  }
+  incident(id: string): string {
+    return `${this.prefix}:{inc}:i:${id}`;
+  }
+  incidentEvents(id: string): string {
+    return `${this.prefix}:{inc}:i:${id}:ev`;
+  }
+  incidentIndex(): string {
+    return `${this.prefix}:{inc}:idx`;
+  }
+
+  /** BullMQ's own prefix (never an ioredis keyPrefix). */
+  queuePrefix(): string {
+    return `${this.prefix}:q`;
+  }
+}

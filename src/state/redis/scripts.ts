@@ -1,0 +1,49 @@
+// Loads the Lua scripts from their files once, under a versioned command name (BullMQ's layout): a
+// script's file name is `<name>-<numberOfKeys>.lua` and its header documents KEYS, ARGV and the reply.
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Redis, Cluster } from 'ioredis';
+
+const SCRIPTS_DIR = fileURLToPath(new URL('./scripts/', import.meta.url));
+const VERSION = 'v1';
+
+interface ScriptFile {
+  name: string;
+  numberOfKeys: number;
+  lua: string;
+}
+
+let cached: ScriptFile[] | undefined;
+
+function scriptFiles(): ScriptFile[] {
+  cached ??= readdirSync(SCRIPTS_DIR)
+    .filter((f) => f.endsWith('.lua'))
+    .map((file) => {
+      const m = /^(.+)-(\d+)\.lua$/.exec(file);
+      if (!m) throw new Error(`Lua script ${file} must be named <name>-<numberOfKeys>.lua`);
+      return { name: m[1]!, numberOfKeys: Number(m[2]), lua: readFileSync(SCRIPTS_DIR + file, 'utf8') };
+    });
+  return cached;
+}
+
+/** The command name a script is defined under, e.g. rg_observe_v1. */
+export function commandName(script: string): string {
+  return `rg_${script.replace(/-/g, '_')}_${VERSION}`;
+}
+
+export function defineScripts(redis: Redis | Cluster): void {
+  for (const s of scriptFiles()) {
+    const name = commandName(s.name);
+    if (typeof (redis as unknown as Record<string, unknown>)[name] === 'function') continue;
+    redis.defineCommand(name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+  }
+}
+
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+/** Calls a defined script on a client or pipeline; the one place the untyped ioredis command is touched. */
+export function callScript(target: Redis | Cluster | ReturnType<Redis['pipeline']>, script: string, args: (string | number)[]): Promise<unknown> {
+  const fn = (target as unknown as Record<string, ScriptFn>)[commandName(script)];
+  if (typeof fn !== 'function') throw new Error(`Lua script ${script} is not defined on this connection`);
+  return fn.apply(target, args);
+}

@@ -1,0 +1,54 @@
+import type { Cluster, Redis } from 'ioredis';
+import { snapshotFromHash, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore } from '../window.js';
+import type { KeySpace } from './keys.js';
+import { callScript, defineScripts } from './scripts.js';
+
+function pairs(flat: string[]): Iterable<[string, string]> {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
+
+export class RedisWindowStore implements WindowStore {
+  readonly kind = 'redis' as const;
+
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly keys: KeySpace,
+    private readonly limits: WindowLimits = DEFAULT_WINDOW_LIMITS,
+  ) {
+    defineScripts(redis);
+  }
+
+  private args(o: Observation): (string | number)[] {
+    const args: (string | number)[] = [
+      this.keys.sessionWindow(o.session), this.keys.sessionEventIds(o.session), this.keys.sessionTransitions(o.session),
+      o.event_id, o.time, this.limits.ttlSeconds, this.limits.valuesPerField, this.limits.eventIds, this.limits.transitions,
+      o.end?.type ?? '', o.end?.new_session ?? '', o.transition, o.values.length,
+    ];
+    for (const v of o.values) args.push(v.field, v.value, v.meta);
+    return args;
+  }
+
+  async observe(observations: readonly Observation[]): Promise<WindowSnapshot[]> {
+    if (observations.length === 0) return [];
+    // One round trip per batch: the scripts run in order on one connection (per node in a cluster),
+    // so events of one session are applied in the order given.
+    const pipeline = this.redis.pipeline();
+    for (const o of observations) void callScript(pipeline, 'observe', this.args(o));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, reply]) => {
+      if (err) throw err;
+      const [dup, hash, transitions] = reply as [number, string[], string[]];
+      return snapshotFromHash(dup === 1, pairs(hash), transitions);
+    });
+  }
+
+  async linkRotation(newSession: string, fromSession: string, time: number): Promise<void> {
+    await callScript(this.redis, 'link-rotation', [this.keys.sessionWindow(newSession), fromSession, time, this.limits.ttlSeconds]);
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to whoever created it.
+  }
+}

@@ -1,0 +1,119 @@
+// The session window: what the observe step records per session and hands to the rules.
+// Two stores implement it (Redis for the service, memory for embedded mode); one contract test suite
+// (test/integration/window-store.contract.test.ts) holds them to the same behaviour.
+import type { EventType } from '../events/schema.js';
+
+export type EndingType = Extract<EventType, 'logout' | 'revoke' | 'rotate'>;
+
+export interface ObservedValue {
+  /** a window field name, e.g. network, asn, country, browser, os, device, ua */
+  field: string;
+  value: string;
+  /** opaque facts kept with the value on first sight (geo of a network, the raw UA, ...); no '|' rules */
+  meta: string;
+}
+
+export interface Observation {
+  session: string;
+  event_id: string;
+  time: number;
+  end?: { type: EndingType; new_session?: string };
+  values: ObservedValue[];
+  /** what identifies "where the session is" for transition tracking: network + client */
+  transition: string;
+}
+
+export interface WindowValue {
+  value: string;
+  first: number;
+  last: number;
+  meta: string;
+}
+
+export interface Transition {
+  time: number;
+  key: string;
+}
+
+export interface WindowSnapshot {
+  /** the event id had been recorded before: nothing changed */
+  duplicate: boolean;
+  events: number;
+  first_seen: number;
+  last_seen: number;
+  /** distinct values dropped by the per-field cap over the session's life */
+  evicted: number;
+  ended?: { type: EndingType; time: number; new_session?: string };
+  rotated_from?: { session: string; time: number };
+  fields: Record<string, WindowValue[]>;
+  /** newest first; only changes of network/client are recorded */
+  transitions: Transition[];
+}
+
+export interface WindowLimits {
+  /** seconds a session's state lives after its last event */
+  ttlSeconds: number;
+  /** distinct values kept per field */
+  valuesPerField: number;
+  /** event ids remembered per session for idempotency */
+  eventIds: number;
+  /** transitions remembered per session */
+  transitions: number;
+}
+
+export const DEFAULT_WINDOW_LIMITS: WindowLimits = {
+  ttlSeconds: 7 * 24 * 3600,
+  valuesPerField: 16,
+  eventIds: 256,
+  transitions: 16,
+};
+
+export interface WindowStore {
+  readonly kind: 'redis' | 'memory';
+  /** Records the events in order; snapshot i is the window right after observation i. */
+  observe(observations: readonly Observation[]): Promise<WindowSnapshot[]>;
+  /** Links a rotated-to session to the one it replaced (first link wins). */
+  linkRotation(newSession: string, fromSession: string, time: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds a snapshot from the window hash's field/value pairs (the shared wire shape of both stores). */
+export function snapshotFromHash(duplicate: boolean, hash: Iterable<[string, string]>, transitions: readonly string[]): WindowSnapshot {
+  const snap: WindowSnapshot = { duplicate, events: 0, first_seen: 0, last_seen: 0, evicted: 0, fields: {}, transitions: [] };
+  for (const [key, raw] of hash) {
+    if (key.startsWith('v:')) {
+      const sep = key.indexOf(':', 2);
+      const field = key.slice(2, sep);
+      const value = key.slice(sep + 1);
+      const p1 = raw.indexOf('|');
+      const p2 = raw.indexOf('|', p1 + 1);
+      const entry: WindowValue = { value, first: Number(raw.slice(0, p1)), last: Number(raw.slice(p1 + 1, p2)), meta: raw.slice(p2 + 1) };
+      (snap.fields[field] ??= []).push(entry);
+      continue;
+    }
+    switch (key) {
+      case 'n': snap.events = Number(raw); break;
+      case 'f': snap.first_seen = Number(raw); break;
+      case 'l': snap.last_seen = Number(raw); break;
+      case 'ev': snap.evicted = Number(raw); break;
+      case 'end': {
+        const [type, time, next] = raw.split('|');
+        snap.ended = { type: type as EndingType, time: Number(time) };
+        if (next) snap.ended.new_session = next;
+        break;
+      }
+      case 'prev': {
+        const [session, time] = raw.split('|');
+        snap.rotated_from = { session: session ?? '', time: Number(time) };
+        break;
+      }
+    }
+  }
+  // Stable order for deterministic evidence: by first sight, then value.
+  for (const list of Object.values(snap.fields)) list.sort((a, b) => a.first - b.first || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+  for (const t of transitions) {
+    const p = t.indexOf('|');
+    snap.transitions.push({ time: Number(t.slice(0, p)), key: t.slice(p + 1) });
+  }
+  return snap;
+}

@@ -1,0 +1,104 @@
+// One contract, two incident stores (Redis via record-incident-4.lua, and memory).
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MemoryIncidentStore } from '../../src/incidents/memory-store.js';
+import type { Detection } from '../../src/incidents/model.js';
+import { RedisIncidentStore } from '../../src/incidents/redis-store.js';
+import type { IncidentStore } from '../../src/incidents/store.js';
+import { KeySpace } from '../../src/state/redis/keys.js';
+import { deleteByPrefix, testPrefix } from '../helpers/redis-server.js';
+
+const T0 = Date.UTC(2026, 10, 23, 12);
+const SESSION = 'a'.repeat(32);
+
+function detection(over: Partial<Detection> = {}): Detection {
+  return {
+    rule: { id: 'r1', title: 'Rule one', version: 1 }, severity: 'medium', mitre: ['T1539'], session: SESSION, user: 'alice@example.com',
+    tenant: 'acme', time: T0, event_id: 'e1', evidence: { reason: 'r', fields: {}, ips: ['203.0.113.7'], user_agents: [] }, ...over,
+  };
+}
+
+let redis: Redis;
+const prefix = testPrefix('incidents');
+beforeAll(() => {
+  redis = new Redis(inject('redisUrl'));
+});
+afterAll(async () => {
+  await deleteByPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+const clock = (d: Detection) => d.time;
+const stores: [string, () => IncidentStore][] = [
+  ['memory', () => new MemoryIncidentStore(clock)],
+  ['redis', () => new RedisIncidentStore(redis, new KeySpace(`${prefix}:${Math.random().toString(36).slice(2)}`), 3600, clock)],
+];
+
+describe.each(stores)('IncidentStore contract (%s)', (_name, make) => {
+  it('creates one incident per rule and session and folds later hits into it', async () => {
+    const store = make();
+    const a = await store.record(detection());
+    expect(a.outcome).toBe('created');
+    expect(a.incident.id).toMatch(/^inc_[a-f0-9]{24}$/);
+    const b = await store.record(detection({ event_id: 'e2', time: T0 + 60_000, severity: 'high', evidence: { reason: 'newer', fields: {}, ips: [], user_agents: [] } }));
+    expect(b.outcome).toBe('updated');
+    expect(b.incident.id).toBe(a.incident.id);
+    expect(b.incident.count).toBe(2);
+    expect(b.incident.severity).toBe('high');
+    expect(b.incident.evidence.reason).toBe('newer');
+    expect(b.incident.first_seen).toBe(new Date(T0).toISOString());
+    expect(b.incident.last_seen).toBe(new Date(T0 + 60_000).toISOString());
+    expect(b.incident.event_ids).toEqual(['e1', 'e2']);
+    // An older, lower-severity hit neither lowers severity nor replaces newer evidence.
+    const c = await store.record(detection({ event_id: 'e0', time: T0 - 60_000, severity: 'low', evidence: { reason: 'older', fields: {}, ips: [], user_agents: [] } }));
+    expect(c.incident.severity).toBe('high');
+    expect(c.incident.evidence.reason).toBe('newer');
+    expect(c.incident.first_seen).toBe(new Date(T0 - 60_000).toISOString());
+  });
+
+  it('is idempotent by triggering event id', async () => {
+    const store = make();
+    await store.record(detection());
+    const again = await store.record(detection());
+    expect(again.outcome).toBe('unchanged');
+    expect(again.incident.count).toBe(1);
+  });
+
+  it('gives the same id for the same first event (deterministic replays)', async () => {
+    const x = await make().record(detection());
+    const y = await make().record(detection());
+    expect(x.incident.id).toBe(y.incident.id);
+    const other = await make().record(detection({ rule: { id: 'r2', title: 'Rule two', version: 1 } }));
+    expect(other.incident.id).not.toBe(x.incident.id);
+  });
+
+  it('gets by id and lists with filters and cursor pagination', async () => {
+    const store = make();
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const s = String(i).repeat(32).slice(0, 32);
+      const r = await store.record(detection({ session: s, event_id: `x${i}`, time: T0 + i * 1000, severity: i % 2 ? 'high' : 'low', user: i < 3 ? 'bob' : 'carol' }));
+      ids.push(r.incident.id);
+    }
+    expect((await store.get(ids[3]!))?.session).toBe('3'.repeat(32));
+    expect(await store.get('inc_000000000000000000000000')).toBeUndefined();
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list({ limit: 3, ...(cursor ? { cursor } : {}) });
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.items.map((i) => i.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse()); // newest first, each once
+
+    expect((await store.list({ severity: 'high' })).items).toHaveLength(3);
+    expect((await store.list({ min_severity: 'low' })).items).toHaveLength(7);
+    expect((await store.list({ user: 'bob' })).items.map((i) => i.user)).toEqual(['bob', 'bob', 'bob']);
+    expect((await store.list({ session: '4'.repeat(32) })).items).toHaveLength(1);
+    expect((await store.list({ since: T0 + 5000 })).items).toHaveLength(2);
+    expect((await store.list({ until: T0 + 1000 })).items).toHaveLength(2);
+    expect((await store.list({ rule: 'nope' })).items).toHaveLength(0);
+  });
+});
