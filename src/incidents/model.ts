@@ -17,7 +17,8 @@ export interface EvidenceValue {
   value: string;
   first_seen: string;
   last_seen: string;
-  /** for networks: where and whose it is */
+  /** for networks: the first address seen in it (an IPv6 network is a /64), where it is and whose */
+  ip?: string;
   country?: string;
   city?: string;
   asn?: number;
@@ -40,6 +41,8 @@ export interface Evidence {
   ips: string[];
   /** the raw user agents involved */
   user_agents: string[];
+  /** the address of the event that triggered the rule */
+  trigger_ip?: string;
   /** rule-specific facts (speed in km/h, time since logout, ...) */
   details?: Record<string, string | number | boolean>;
 }

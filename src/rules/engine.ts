@@ -56,6 +56,7 @@ function evidenceValue(field: string, v: WindowValue): EvidenceValue {
   const out: EvidenceValue = { value: v.value, first_seen: new Date(v.first).toISOString(), last_seen: new Date(v.last).toISOString() };
   if (field === 'network') {
     const m = parseMeta<NetworkMeta>(v.meta);
+    if (m.ip) out.ip = m.ip;
     if (m.cc) out.country = m.cc;
     if (m.city) out.city = m.city;
     if (m.asn !== undefined) out.asn = m.asn;
@@ -91,7 +92,7 @@ export function buildEvidence(ctx: RuleContext, hit: RuleHit): Evidence {
     .map((v) => parseMeta<UserAgentMeta>(v.meta).raw)
     .filter((ua): ua is string => typeof ua === 'string')
     .slice(-MAX_EVIDENCE_VALUES);
-  const evidence: Evidence = { reason: hit.reason, fields, ips, user_agents: userAgents };
+  const evidence: Evidence = { reason: hit.reason, fields, ips, user_agents: userAgents, trigger_ip: ctx.event.ip };
   if (hit.details) evidence.details = hit.details;
   return evidence;
 }
