@@ -51,6 +51,7 @@ export function toAuthEvent(event: CanonicalEvent, hasher: SessionHasher): AuthE
   if (event.asn !== undefined) out.asn = event.asn;
   if (event.country !== undefined) out.country = event.country;
   if (event.is_proxy !== undefined) out.is_proxy = event.is_proxy;
+  if (event.signals !== undefined && event.signals.length > 0) out.signals = [...new Set(event.signals)].sort();
   // No id given: derive one from the content (with the session already hashed), so a retried send dedups.
   out.id = event.id ?? 'd_' + createHash('sha256').update(JSON.stringify(out)).digest('hex').slice(0, 32);
   return out;

@@ -10,6 +10,10 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Types that end a session: later use of the session is itself a signal. */
 export const ENDING_TYPES: ReadonlySet<EventType> = new Set(['logout', 'revoke', 'rotate']);
 
+/** Source-reported signals an adapter can attach to an event. */
+export const SIGNALS = ['token_reuse', 'session_hijack_suspected', 'proxy', 'mfa_bypass_suspected'] as const;
+export type Signal = (typeof SIGNALS)[number];
+
 export const LIMITS = {
   id: 256,
   sessionId: 4096,
@@ -84,6 +88,9 @@ export const canonicalEventSchema = z
       .transform((c) => c.toUpperCase())
       .optional(),
     is_proxy: z.boolean().optional(),
+    // What the source itself concluded about this event (e.g. the IdP saw a rotated refresh token come
+    // back): deterministic signals that rules can match with `where: {signals: token_reuse}`.
+    signals: z.array(z.enum(SIGNALS)).max(8).optional(),
   })
   .superRefine((event, ctx) => {
     if (event.type === 'rotate' && !event.new_session_id) {
@@ -111,6 +118,7 @@ export interface AuthEvent {
   asn?: number;
   country?: string;
   is_proxy?: boolean;
+  signals?: Signal[];
 }
 
 export interface GeoInfo {

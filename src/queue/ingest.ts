@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { z } from 'zod';
-import { EVENT_TYPES, type AuthEvent } from '../events/schema.js';
+import { EVENT_TYPES, SIGNALS, type AuthEvent } from '../events/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -35,6 +35,7 @@ const authEventSchema = z.object({
   asn: z.number().int().min(0).optional(),
   country: z.string().length(2).optional(),
   is_proxy: z.boolean().optional(),
+  signals: z.array(z.enum(SIGNALS)).max(8).optional(),
 });
 export const ingestJobSchema = z.object({ v: z.literal(1), accepted_at: z.number(), events: z.array(authEventSchema).max(10_000) });
 
