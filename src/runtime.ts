@@ -18,6 +18,10 @@ import { MemoryWindowStore } from './state/memory/window-store.js';
 import { KeySpace } from './state/redis/keys.js';
 import { RedisWindowStore } from './state/redis/window-store.js';
 import { DEFAULT_WINDOW_LIMITS, type WindowStore } from './state/window.js';
+import { DEFAULT_BASELINE_LIMITS, type BaselineStore } from './state/baseline.js';
+import { MemoryBaselineStore } from './state/memory/baseline-store.js';
+import { RedisBaselineStore } from './state/redis/baseline-store.js';
+import { watchRuleDir } from './rules/watch.js';
 
 export type StoreKind = 'memory' | 'redis';
 
@@ -29,6 +33,8 @@ export interface RuntimeOptions {
   rulesDir?: string;
   /** stamp incidents with event time instead of wall time (deterministic forensic replays) */
   eventClock?: boolean;
+  /** reload the rules when a file in the rule folder (or its lists/) changes */
+  watchRules?: boolean;
   keyPrefix?: string;
   onIncident?: (change: IncidentChange) => void | Promise<void>;
 }
@@ -71,11 +77,13 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const hasher = new SessionHasher(key);
   const limits = { ...DEFAULT_WINDOW_LIMITS, ttlSeconds: env.RG_SESSION_TTL_SECONDS };
   const now = opts.eventClock ? (d: Detection) => d.time : () => Date.now();
+  const baselineLimits = { ...DEFAULT_BASELINE_LIMITS, ttlSeconds: env.RG_BASELINE_TTL_SECONDS };
 
   let redis: Redis | undefined;
   let keys: KeySpace | undefined;
   let windows: WindowStore;
   let incidents: IncidentStore;
+  let baselines: BaselineStore;
   if (opts.store === 'redis') {
     if (!env.REDIS_URL) throw new Error('the redis store needs REDIS_URL');
     redis = new Redis(redisOptionsFromUrl(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true }));
@@ -84,30 +92,42 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     keys = new KeySpace(opts.keyPrefix ?? env.RG_KEY_PREFIX);
     windows = new RedisWindowStore(redis, keys, limits);
     incidents = new RedisIncidentStore(redis, keys, env.RG_INCIDENT_TTL_SECONDS, now);
+    baselines = new RedisBaselineStore(redis, keys, baselineLimits);
   } else {
     windows = new MemoryWindowStore({ limits });
     incidents = new MemoryIncidentStore(now);
+    baselines = new MemoryBaselineStore(baselineLimits);
   }
 
   const enricher = await createEnricher();
   const rules = new RuleEngine();
   const rulesDir = opts.rulesDir ?? env.RG_RULES_DIR;
-  const reloadRules = async (): Promise<void> => {
-    const loaded = await loadRuleDir(rulesDir);
-    for (const e of loaded.errors) logger.error({ file: e.file, line: e.line, field: e.field }, `rule file error: ${formatRuleError(e)}`);
-    rules.setRules(loaded.rules);
-    metrics.rulesLoaded.set(loaded.rules.length);
-    metrics.ruleLoadErrors.set(loaded.errors.length);
-    logger.info({ rules: loaded.rules.map((r) => r.rule.id), errors: loaded.errors.length, dir: rulesDir }, 'rules loaded');
+  let reloading = Promise.resolve();
+  const reloadRules = (): Promise<void> => {
+    // Reloads run one at a time, each against the rule set the previous one left (for quarantine).
+    reloading = reloading.then(async () => {
+      const loaded = await loadRuleDir(rulesDir, rules.loaded);
+      for (const e of loaded.errors) logger.error({ file: e.file, line: e.line, field: e.field }, `rule file error: ${formatRuleError(e)}`);
+      for (const w of loaded.warnings) logger.warn({ file: w.file, line: w.line, field: w.field }, `rule file warning: ${formatRuleError(w)}`);
+      for (const q of loaded.quarantined) logger.warn({ file: q }, 'rule file is invalid; its last good version keeps running');
+      rules.setRules(loaded.rules, loaded.lists);
+      metrics.rulesLoaded.set(loaded.rules.length);
+      metrics.ruleLoadErrors.set(loaded.errors.length);
+      logger.info({ rules: loaded.rules.map((r) => r.rule.id), lists: loaded.lists.names, errors: loaded.errors.length, dir: rulesDir }, 'rules loaded');
+    }).catch((err: Error) => logger.error({ err: err.message, dir: rulesDir }, 'rule reload failed; the previous rule set keeps running'));
+    return reloading;
   };
   await reloadRules();
+  const stopWatching = opts.watchRules ? watchRuleDir(rulesDir, () => void reloadRules(), logger) : () => undefined;
 
-  const deps = { enricher, windows, rules, incidents, metrics, logger, ...(opts.onIncident ? { onIncident: opts.onIncident } : {}) };
+  const deps = { enricher, windows, baselines, rules, incidents, metrics, logger, ...(opts.onIncident ? { onIncident: opts.onIncident } : {}) };
   const pipeline = new Pipeline(deps);
   const runtime: Runtime = {
     pipeline, rules, windows, incidents, metrics, hasher, ephemeralKey: ephemeral, reloadRules,
     async close() {
+      stopWatching();
       await windows.close();
+      await baselines.close();
       await incidents.close();
       if (redis) await redis.quit().catch(() => redis?.disconnect());
     },

@@ -9,6 +9,7 @@ import { TokenVerifier } from './auth.js';
 import { ApiError, errorBody } from './errors.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
+import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
 
 export interface AppOptions {
@@ -68,5 +69,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   registerHealthRoutes(app, opts);
   registerEventRoutes(app, opts);
   registerIncidentRoutes(app, opts);
+  registerDeliveryRoutes(app, opts);
   return app;
 }

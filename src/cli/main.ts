@@ -3,17 +3,26 @@
 import { parseArgs } from 'node:util';
 import { loadEnv } from '../config/env.js';
 import { formatRuleError, loadRuleDir } from '../rules/loader.js';
+import { formatReport, runRuleTests } from '../rules/testing.js';
+import { adapterOptionsFromFlags, formatFromFlag, INPUT_FLAGS, INPUT_FLAGS_USAGE } from '../ingest/options.js';
+import { runDeliveriesCommand } from '../queue/delivery.js';
 import { runScan } from './scan.js';
+import { runTailCommand, TAIL_USAGE } from './tail.js';
 import { startService } from './serve.js';
 
 const USAGE = `usage:
   replayguard serve [--no-worker]        run the API (and a worker); embedded when REDIS_URL is unset
   replayguard worker                     run ingest workers only (needs REDIS_URL)
-  replayguard scan [options] FILE... | - replay canonical events (JSON lines) through the pipeline
+  replayguard scan [options] FILE... | - replay logs (JSON array, NDJSON, or gzip of either) through the pipeline
+${INPUT_FLAGS_USAGE}
       --rules DIR          rule folder (default: $RG_RULES_DIR or rules/)
       --store memory|redis state store (default memory; redis uses REDIS_URL)
       --fail-on-incident   exit 1 when any incident is found
-  replayguard rules lint [DIR]           validate rule files (file:line:column: field: message)
+      --output FORMAT      incidents as cef|leef|leef2|ecs|ocsf|hec|syslog|bulk|jsonl (default: incident JSON)
+${TAIL_USAGE}  replayguard rules lint [DIR]           validate rule files (file:line:column: field: message)
+  replayguard rules test [DIR]           run every rule's test cases (<rule>.test.yaml) through the pipeline
+  replayguard deliveries list|retry [--sink X] [--id J] [--limit N]
+                                         list or re-drive dead-lettered deliveries (needs REDIS_URL)
 `;
 
 function installSignals(close: () => Promise<void>): void {
@@ -51,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { rules: { type: 'string' }, store: { type: 'string', default: 'memory' }, 'fail-on-incident': { type: 'boolean', default: false } },
+        options: { ...INPUT_FLAGS, rules: { type: 'string' }, store: { type: 'string', default: 'memory' }, 'fail-on-incident': { type: 'boolean', default: false }, output: { type: 'string' } },
       });
       if (positionals.length === 0) {
         process.stderr.write(USAGE);
@@ -60,18 +69,36 @@ async function main(argv: string[]): Promise<number> {
       if (values.store !== 'memory' && values.store !== 'redis') throw new Error('--store must be memory or redis');
       const { exitCode } = await runScan({
         files: positionals, store: values.store, failOnIncident: values['fail-on-incident'] ?? false,
-        ...(values.rules !== undefined ? { rulesDir: values.rules } : {}),
+        format: formatFromFlag(values.format), adapterOptions: adapterOptionsFromFlags(values),
+        ...(values.rules !== undefined ? { rulesDir: values.rules } : {}), output: values.output,
       });
       return exitCode;
     }
+    case 'tail':
+      return runTailCommand(rest);
+    case 'deliveries': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { sink: { type: 'string' }, id: { type: 'string' }, limit: { type: 'string' } } });
+      const sub = positionals[0];
+      if ((sub !== 'list' && sub !== 'retry') || positionals.length > 1) {
+        process.stderr.write(USAGE);
+        return 2;
+      }
+      return runDeliveriesCommand({ sub, sink: values.sink, id: values.id, limit: values.limit === undefined ? undefined : Number(values.limit) });
+    }
     case 'rules': {
       const [sub, dir] = rest;
+      if (sub === 'test') {
+        const report = await runRuleTests(dir ?? loadEnv().RG_RULES_DIR);
+        process.stdout.write(formatReport(report) + '\n');
+        return report.errors.length > 0 || report.untested.length > 0 || report.results.some((r) => !r.passed) ? 1 : 0;
+      }
       if (sub !== 'lint') {
         process.stderr.write(USAGE);
         return 2;
       }
       const loaded = await loadRuleDir(dir ?? loadEnv().RG_RULES_DIR);
       for (const e of loaded.errors) process.stdout.write(formatRuleError(e) + '\n');
+      for (const w of loaded.warnings) process.stdout.write(`warning: ${formatRuleError(w)}\n`);
       process.stdout.write(`${loaded.rules.length} rules valid, ${loaded.errors.length} errors\n`);
       return loaded.errors.length > 0 ? 1 : 0;
     }

@@ -1,43 +1,72 @@
-// `replayguard scan FILE... | -`: forensic replay of canonical events (JSON lines) through the full
-// pipeline. Incidents go to stdout, one JSON object per line; the summary goes to stderr.
+// `replayguard scan [--format F] FILE... | -`: forensic replay of logs through the full pipeline. Each file is
+// decoded as a stream (JSON array, NDJSON, one JSON document, text lines, or gzip of any: src/ingest/decode.ts),
+// each record converted by its format's adapter and normalized, and events processed in batches as they are read, so
+// memory does not grow with the file. Incidents go to stdout, one JSON object per line; the summary goes to stderr,
+// with a progress line while it runs when stderr is a terminal.
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { loadEnv } from '../config/env.js';
-import { normalizeOne } from '../events/normalize.js';
+import type { AnyAdapterOptions } from '../events/adapters/index.js';
 import type { AuthEvent } from '../events/schema.js';
 import type { Incident } from '../incidents/model.js';
+import { RecordConverter } from '../ingest/convert.js';
+import { decodeStream, type DecodeLimits, type InputFormat } from '../ingest/decode.js';
 import { createLogger } from '../observability/logger.js';
 import { createRuntime, type StoreKind } from '../runtime.js';
+import { stdoutRenderer } from '../outputs/sinks/stdout.js';
 
 export interface ScanOptions {
   files: string[];
   store: StoreKind;
+  /** input format, or `auto` to recognise each record; default `canonical` */
+  format?: InputFormat;
+  /** adapter options: session cookie/header for access logs, ECS session field, default tenant... */
+  adapterOptions?: AnyAdapterOptions;
   rulesDir?: string;
   failOnIncident: boolean;
   batchSize?: number;
   stdin?: Readable;
   stdout?: Writable;
+  /** write incidents in this output format (cef, leef, leef2, ecs, ocsf, hec, syslog, bulk, jsonl); default: the incident JSON */
+  output?: string;
   stderr?: Writable;
   env?: NodeJS.ProcessEnv;
   keyPrefix?: string;
+  /** progress line on stderr; default: only when stderr is a terminal */
+  progress?: boolean;
+  decodeLimits?: Partial<DecodeLimits>;
 }
 
 export interface ScanSummary {
+  /** records read: every line, array element or document record, readable or not */
   events_read: number;
   events_accepted: number;
+  /** unreadable records (bad JSON, too large, corrupt gzip) and events that failed the canonical schema */
   rejected: number;
   rejected_by_reason: Record<string, number>;
+  /** records their adapter skipped on purpose (irrelevant type, no session...): see docs/sources.md */
+  skipped: number;
+  skipped_by_reason: Record<string, number>;
+  accepted_by_type: Record<string, number>;
+  accepted_by_format: Record<string, number>;
   incidents: number;
   incidents_by_rule: Record<string, number>;
 }
 
 const MAX_REJECTION_LINES = 20;
+const PROGRESS_EVERY_MS = 1000;
+
+const bump = (m: Record<string, number>, k: string): void => {
+  m[k] = (m[k] ?? 0) + 1;
+};
 
 export async function runScan(opts: ScanOptions): Promise<{ exitCode: number; summary: ScanSummary; incidents: Incident[] }> {
   const stdout = opts.stdout ?? process.stdout;
+  // --output: checked before any work, so a typo fails at once rather than after a long replay.
+  const render = stdoutRenderer(opts.output);
   const stderr = opts.stderr ?? process.stderr;
   const env = loadEnv(opts.env ?? process.env);
+  const format = opts.format ?? 'canonical';
   const logger = createLogger(env.RG_LOG_LEVEL === 'info' ? 'warn' : env.RG_LOG_LEVEL);
   const touched = new Map<string, number>();
   const runtime = await createRuntime({
@@ -48,45 +77,77 @@ export async function runScan(opts: ScanOptions): Promise<{ exitCode: number; su
       if (!touched.has(incident.id)) touched.set(incident.id, touched.size);
     },
   });
-  const summary: ScanSummary = { events_read: 0, events_accepted: 0, rejected: 0, rejected_by_reason: {}, incidents: 0, incidents_by_rule: {} };
+  const summary: ScanSummary = {
+    events_read: 0, events_accepted: 0, rejected: 0, rejected_by_reason: {}, skipped: 0, skipped_by_reason: {},
+    accepted_by_type: {}, accepted_by_format: {}, incidents: 0, incidents_by_rule: {},
+  };
   const batchSize = opts.batchSize ?? 1000;
+  const converter = new RecordConverter({ format, hasher: runtime.hasher, adapterOptions: opts.adapterOptions ?? {}, metrics: runtime.metrics });
+  const progress = opts.progress ?? (stderr as { isTTY?: boolean }).isTTY === true;
+  const started = Date.now();
+  // 0: the first batch draws the line at once, later ones once a second.
+  let lastProgress = 0;
+  const showProgress = (final: boolean): void => {
+    if (!progress) return;
+    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    const rate = Math.round(summary.events_accepted / seconds);
+    // \r and erase-line redraw one status line in place; the summary line replaces it at the end.
+    stderr.write(final ? '\r\x1b[K' : `\r\x1b[Kreplayguard scan: ${summary.events_read} records, ${summary.events_accepted} events (${rate} events/s), ${touched.size} incidents so far`);
+  };
+  const exampleShown = new Set<string>();
+
   try {
     if (runtime.ephemeralKey && opts.store === 'redis') {
       stderr.write('replayguard scan: RG_SESSION_KEY is not set; using a one-off key, so session hashes will not match the service\'s\n');
     }
     let batch: AuthEvent[] = [];
     for (const file of opts.files) {
-      const input = file === '-' ? (opts.stdin ?? process.stdin) : createReadStream(file);
-      const lines = createInterface({ input, crlfDelay: Infinity });
-      let lineNo = 0;
-      for await (const line of lines) {
-        lineNo++;
-        if (line.trim() === '') continue;
-        summary.events_read++;
-        let value: unknown;
-        let result: ReturnType<typeof normalizeOne>;
-        try {
-          value = JSON.parse(line);
-          result = normalizeOne(value, runtime.hasher);
-        } catch (err) {
-          result = { ok: false, code: 'invalid_json', message: `not JSON: ${(err as Error).message}` };
-        }
-        if (!result.ok) {
+      const name = file === '-' ? '<stdin>' : file;
+      const input = file === '-' ? (opts.stdin ?? process.stdin) : createReadStream(file, { highWaterMark: 1024 * 1024 });
+      try {
+        for await (const record of decodeStream(input, { format, framing: 'sniff', ...(opts.decodeLimits ? { limits: opts.decodeLimits } : {}) })) {
+          summary.events_read++;
+          const outcome = converter.convert(record);
+          if (outcome.ok) {
+            summary.events_accepted++;
+            bump(summary.accepted_by_type, outcome.event.type);
+            bump(summary.accepted_by_format, outcome.format);
+            batch.push(outcome.event);
+            if (batch.length >= batchSize) {
+              await runtime.pipeline.process(batch);
+              batch = [];
+              if (progress && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+                lastProgress = Date.now();
+                showProgress(false);
+              }
+            }
+            continue;
+          }
+          const where = outcome.line !== undefined ? `${name}:${outcome.line}` : `${name}#${outcome.index}`;
+          if (outcome.stage === 'adapter') {
+            summary.skipped++;
+            bump(summary.skipped_by_reason, outcome.code);
+            // One example per reason: enough to see why (e.g. no session cookie configured) without flooding.
+            if (!exampleShown.has(outcome.code)) {
+              exampleShown.add(outcome.code);
+              showProgress(true);
+              stderr.write(`${where}: skipped (${outcome.code}, first of its kind): ${outcome.message}\n`);
+            }
+            continue;
+          }
           summary.rejected++;
-          summary.rejected_by_reason[result.code] = (summary.rejected_by_reason[result.code] ?? 0) + 1;
-          runtime.metrics.eventsRejected.inc({ reason: result.code });
-          if (summary.rejected <= MAX_REJECTION_LINES) stderr.write(`${file === '-' ? '<stdin>' : file}:${lineNo}: rejected (${result.code}): ${result.message}\n`);
-          continue;
+          bump(summary.rejected_by_reason, outcome.code);
+          if (summary.rejected <= MAX_REJECTION_LINES) {
+            showProgress(true);
+            stderr.write(`${where}: rejected (${outcome.code}): ${outcome.message}\n`);
+          }
         }
-        summary.events_accepted++;
-        batch.push(result.event);
-        if (batch.length >= batchSize) {
-          await runtime.pipeline.process(batch);
-          batch = [];
-        }
+      } finally {
+        if (file !== '-') input.destroy();
       }
     }
     if (batch.length > 0) await runtime.pipeline.process(batch);
+    showProgress(true);
 
     const incidents: Incident[] = [];
     for (const id of touched.keys()) {
@@ -94,11 +155,11 @@ export async function runScan(opts: ScanOptions): Promise<{ exitCode: number; su
       if (incident) incidents.push(incident);
     }
     for (const incident of incidents) {
-      stdout.write(JSON.stringify(incident) + '\n');
+      stdout.write(render(incident));
       summary.incidents++;
       summary.incidents_by_rule[incident.rule.id] = (summary.incidents_by_rule[incident.rule.id] ?? 0) + 1;
     }
-    if (summary.rejected > MAX_REJECTION_LINES) stderr.write(`... and ${summary.rejected - MAX_REJECTION_LINES} more rejected lines\n`);
+    if (summary.rejected > MAX_REJECTION_LINES) stderr.write(`... and ${summary.rejected - MAX_REJECTION_LINES} more rejected records\n`);
     stderr.write(`replayguard scan: ${JSON.stringify(summary)}\n`);
     return { exitCode: opts.failOnIncident && summary.incidents > 0 ? 1 : 0, summary, incidents };
   } finally {

@@ -7,6 +7,7 @@ import { buildApp } from '../api/app.js';
 import { loadEnv, type Env } from '../config/env.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
+import { createEmitter } from '../outputs/emitter.js';
 import { createIngestWorker, DirectIngestor, QueueIngestor, type Ingestor } from '../queue/ingest.js';
 import { createRuntime, redisOptionsFromUrl, type Runtime } from '../runtime.js';
 
@@ -50,8 +51,10 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
   if (!embedded && !env.RG_SESSION_KEY) throw new Error('RG_SESSION_KEY is required with REDIS_URL; generate one with: openssl rand -hex 32');
   if (!embedded && opts.api && !env.RG_API_TOKENS?.length) throw new Error('RG_API_TOKENS is required with REDIS_URL (comma-separated bearer tokens, 16+ characters each)');
 
-  const runtime = await createRuntime({ env, store: embedded ? 'memory' : 'redis', logger: log, metrics });
-  const closers: (() => Promise<unknown>)[] = [];
+  // Sinks first: a bad sinks file stops the start before anything listens.
+  const emitter = await createEmitter({ env, rawEnv: opts.env ?? process.env, logger: log, metrics, worker: embedded || opts.worker });
+  const runtime = await createRuntime({ env, store: embedded ? 'memory' : 'redis', logger: log, watchRules: true, metrics, onIncident: emitter.onIncident });
+  const closers: (() => Promise<unknown>)[] = [() => emitter.close()];
   let ingestor: Ingestor;
   let producerRedis: Redis | undefined;
   const prefix = runtime.keys?.queuePrefix() ?? 'rg:q';
@@ -88,7 +91,7 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
     const host = embedded ? '127.0.0.1' : env.HOST;
     if (embedded && env.HOST !== '127.0.0.1') log.warn({ host: env.HOST }, 'embedded mode listens on 127.0.0.1 only; set REDIS_URL to serve other hosts');
     const app = await buildApp({
-      logger: log, metrics, tokens, hasher: runtime.hasher, ingestor, incidents: runtime.incidents,
+      logger: log, metrics, tokens, hasher: runtime.hasher, ingestor, incidents: runtime.incidents, deliveries: emitter.admin,
       readiness: readiness(runtime, runtime.redis), maxBodyBytes: env.RG_MAX_BODY_BYTES,
       maxEventsPerRequest: env.RG_MAX_EVENTS_PER_REQUEST, maxQueueDepth: env.RG_MAX_QUEUE_DEPTH,
     });

@@ -24,6 +24,7 @@ const envSchema = z.object({
   RG_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   RG_MAX_QUEUE_DEPTH: z.coerce.number().int().min(1).default(200_000),
   RG_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
+  RG_BASELINE_TTL_SECONDS: z.coerce.number().int().min(3600).default(90 * 24 * 3600),
   RG_INCIDENT_TTL_SECONDS: z.coerce.number().int().min(3600).default(90 * 24 * 3600),
 });
 

@@ -1,7 +1,7 @@
 // The embedded incident store: the same rules as record-incident-4.lua, over Maps.
-import type { Detection, Incident } from './model.js';
+import type { Detection, Incident, ResponseRecord, StatusChange } from './model.js';
 import {
-  baseOf, decodeCursor, encodeCursor, incidentFromHash, InvalidCursorError, keyAndNewId, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
+  MAX_STATUS_HISTORY, baseOf, decodeCursor, encodeCursor, incidentFromHash, InvalidCursorError, keyAndNewId, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
   type IncidentPage, type IncidentQuery, type IncidentStore, type RecordResult,
 } from './store.js';
 
@@ -9,6 +9,7 @@ interface Stored {
   hash: Record<string, string>;
   events: Map<string, number>;
   created: number;
+  history: string[];
 }
 
 export class MemoryIncidentStore implements IncidentStore {
@@ -33,10 +34,12 @@ export class MemoryIncidentStore implements IncidentStore {
       const s: Stored = {
         hash: {
           base: JSON.stringify(baseOf(d, newId, key)), sev, sevrank: String(rank), status: 'open', first: String(d.time), last: String(d.time),
-          count: '1', evidence: JSON.stringify(d.evidence), created: String(now), updated: String(now),
+          count: '1', supp: '0', mon: d.monitor ? '1' : '0', emitted: String(d.time), emitsev: String(rank),
+          evidence: JSON.stringify(d.evidence), created: String(now), updated: String(now),
         },
         events: new Map([[d.event_id, d.time]]),
         created: now,
+        history: [],
       };
       this.#open.set(key, newId);
       this.#incidents.set(newId, s);
@@ -60,12 +63,40 @@ export class MemoryIncidentStore implements IncidentStore {
       h.sevrank = String(rank);
     }
     h.updated = String(now);
+    const leavesMonitor = !d.monitor && h.mon === '1';
+    if (leavesMonitor) h.mon = '0';
+    const emitted = Number(h.emitted);
+    const emitSev = Number(h.emitsev);
+    if (d.cooldown_ms > 0 && Math.abs(d.time - emitted) < d.cooldown_ms && rank <= emitSev && !leavesMonitor) {
+      h.supp = String(Number(h.supp) + 1);
+      return { outcome: 'suppressed', incident: incidentFromHash(h, this.#events(existing)) };
+    }
+    h.emitted = String(d.time);
+    h.emitsev = String(Math.max(rank, emitSev));
     return { outcome: 'updated', incident: incidentFromHash(h, this.#events(existing)) };
   }
 
   async get(id: string): Promise<Incident | undefined> {
     const s = this.#incidents.get(id);
-    return s ? incidentFromHash(s.hash, this.#events(s)) : undefined;
+    return s ? incidentFromHash(s.hash, this.#events(s), s.history) : undefined;
+  }
+
+  async setStatus(id: string, change: StatusChange): Promise<Incident | undefined> {
+    const s = this.#incidents.get(id);
+    if (!s) return undefined;
+    const key = (JSON.parse(s.hash.base ?? '{}') as { dedup_key: string }).dedup_key;
+    s.hash.status = change.status;
+    s.hash.updated = String(Date.now());
+    s.history.push(JSON.stringify(change));
+    if (s.history.length > MAX_STATUS_HISTORY) s.history.splice(0, s.history.length - MAX_STATUS_HISTORY);
+    if ((change.status === 'resolved' || change.status === 'false_positive') && this.#open.get(key) === id) this.#open.delete(key);
+    if ((change.status === 'open' || change.status === 'acknowledged') && !this.#open.has(key)) this.#open.set(key, id);
+    return this.get(id);
+  }
+
+  async setResponse(id: string, response: ResponseRecord): Promise<void> {
+    const s = this.#incidents.get(id);
+    if (s) s.hash.resp = JSON.stringify(response);
   }
 
   async list(q: IncidentQuery): Promise<IncidentPage> {
@@ -82,7 +113,7 @@ export class MemoryIncidentStore implements IncidentStore {
     for (const [id, s] of all) {
       if (after && (s.created > after.created || (s.created === after.created && id >= after.id))) continue;
       last = { created: s.created, id };
-      const incident = incidentFromHash(s.hash, this.#events(s));
+      const incident = incidentFromHash(s.hash, this.#events(s), s.history);
       if (!matchesQuery(incident, q)) continue;
       items.push(incident);
       if (items.length === limit) return { items, next_cursor: encodeCursor(last.created, last.id) };

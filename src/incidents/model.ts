@@ -58,7 +58,15 @@ export interface Detection {
   time: number;
   event_id: string;
   evidence: Evidence;
+  /** what the rule asks for: alert, or revoke in shadow or enforce mode */
+  action: IncidentAction;
+  /** the user has no established baseline yet: recorded for review, never acted on */
+  monitor: boolean;
+  /** hits within this long of the last emitted one are counted, not emitted again (0: no cooldown) */
+  cooldown_ms: number;
 }
+
+export type IncidentAction = 'alert' | 'revoke:shadow' | 'revoke:enforce';
 
 export interface Incident {
   id: string;
@@ -74,11 +82,34 @@ export interface Incident {
   last_seen: string;
   /** how many distinct triggering events this incident has absorbed */
   count: number;
+  /** of those, how many fell inside the rule's cooldown and were not emitted again */
+  suppressed: number;
+  action: IncidentAction;
+  monitor: boolean;
   /** ids of the events that triggered it (most recent last, capped) */
   event_ids: string[];
   evidence: Evidence;
   created_at: string;
   updated_at: string;
+  /** status changes, oldest first (on reads by id and lists; not on the hot path's write results) */
+  history?: StatusChange[];
+  /** what the response step decided for this incident (revocation policy) */
+  response?: ResponseRecord;
+}
+
+export interface StatusChange {
+  status: IncidentStatus;
+  note?: string;
+  /** the API token's name, or "cli" */
+  by: string;
+  at: string;
+}
+
+export interface ResponseRecord {
+  decision: 'none' | 'shadow' | 'enforce' | 'held' | 'manual';
+  why: string;
+  revocation_id?: string;
+  at: string;
 }
 
 /** One incident per (rule, tenant, session) while it stays open. */

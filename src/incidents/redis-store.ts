@@ -1,9 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { KeySpace } from '../state/redis/keys.js';
 import { callScript, defineScripts } from '../state/redis/scripts.js';
-import type { Detection, Incident } from './model.js';
+import type { Detection, Incident, ResponseRecord, StatusChange } from './model.js';
 import {
-  baseOf, decodeCursor, encodeCursor, incidentFromHash, InvalidCursorError, keyAndNewId, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
+  MAX_STATUS_HISTORY, baseOf, decodeCursor, encodeCursor, incidentFromHash, InvalidCursorError, keyAndNewId, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
   type IncidentPage, type IncidentQuery, type IncidentStore, type RecordResult,
 } from './store.js';
 
@@ -36,6 +36,7 @@ export class RedisIncidentStore implements IncidentStore {
         this.keys.incidentOpen(), this.keys.incidentIndex(), this.keys.incident(id), this.keys.incidentEvents(id),
         key, id, openId ? 0 : 1, d.event_id, d.time, ...severityArgs(d.severity),
         JSON.stringify(baseOf(d, id, key)), JSON.stringify(d.evidence), this.now(d), this.ttlSeconds, MAX_INCIDENT_EVENT_IDS,
+        d.cooldown_ms, d.monitor ? 1 : 0,
       ])) as [string, string[], string[]];
       const [outcome, hash, events] = reply;
       if (outcome === 'retry') continue;
@@ -46,14 +47,30 @@ export class RedisIncidentStore implements IncidentStore {
 
   async get(id: string): Promise<Incident | undefined> {
     if (!/^inc_[a-f0-9]{24}$/.test(id)) return undefined;
-    const [[e1, hash], [e2, events]] = (await this.redis
+    const [[e1, hash], [e2, events], [e3, history]] = (await this.redis
       .multi()
       .hgetall(this.keys.incident(id))
       .zrange(this.keys.incidentEvents(id), 0, -1)
-      .exec()) as [[Error | null, Record<string, string>], [Error | null, string[]]];
-    if (e1 || e2) throw e1 ?? e2;
+      .lrange(this.keys.incidentHistory(id), 0, -1)
+      .exec()) as [[Error | null, Record<string, string>], [Error | null, string[]], [Error | null, string[]]];
+    if (e1 || e2 || e3) throw e1 ?? e2 ?? e3;
     if (!hash || Object.keys(hash).length === 0) return undefined;
-    return incidentFromHash(hash, events);
+    return incidentFromHash(hash, events, history);
+  }
+
+  async setStatus(id: string, change: StatusChange): Promise<Incident | undefined> {
+    const current = await this.get(id);
+    if (!current) return undefined;
+    const changed = await callScript(this.redis, 'set-incident-status', [
+      this.keys.incidentOpen(), this.keys.incident(id), this.keys.incidentHistory(id),
+      current.dedup_key, id, change.status, JSON.stringify(change), Date.now(), MAX_STATUS_HISTORY,
+    ]);
+    return changed === 1 ? this.get(id) : undefined;
+  }
+
+  async setResponse(id: string, response: ResponseRecord): Promise<void> {
+    // Only an existing incident: HSET on a missing key would create a headless one.
+    await this.redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'resp', ARGV[1]) end return 1", 1, this.keys.incident(id), JSON.stringify(response));
   }
 
   async list(q: IncidentQuery): Promise<IncidentPage> {
@@ -82,15 +99,16 @@ export class RedisIncidentStore implements IncidentStore {
         ids.push({ id, created });
       }
       const pipeline = this.redis.pipeline();
-      for (const { id } of ids) pipeline.hgetall(this.keys.incident(id)).zrange(this.keys.incidentEvents(id), 0, -1);
+      for (const { id } of ids) pipeline.hgetall(this.keys.incident(id)).zrange(this.keys.incidentEvents(id), 0, -1).lrange(this.keys.incidentHistory(id), 0, -1);
       const results = (await pipeline.exec()) ?? [];
       for (let i = 0; i < ids.length; i++) {
         scanned++;
-        const hash = results[i * 2]?.[1] as Record<string, string> | undefined;
-        const events = (results[i * 2 + 1]?.[1] as string[] | undefined) ?? [];
+        const hash = results[i * 3]?.[1] as Record<string, string> | undefined;
+        const events = (results[i * 3 + 1]?.[1] as string[] | undefined) ?? [];
+        const history = (results[i * 3 + 2]?.[1] as string[] | undefined) ?? [];
         last = ids[i];
         if (!hash || Object.keys(hash).length === 0) continue; // expired: its index entry is trimmed lazily
-        const incident = incidentFromHash(hash, events);
+        const incident = incidentFromHash(hash, events, history);
         if (!matchesQuery(incident, q)) continue;
         items.push(incident);
         if (items.length === limit) break;

@@ -1,8 +1,8 @@
 // Incident storage: one incident per (rule, tenant, session) while it stays open; later detections fold
 // into it. Two implementations (Redis, memory) behind one interface and one contract test suite.
-import { dedupKey, incidentId, severityRank, type Detection, type Incident, type IncidentStatus, type Severity } from './model.js';
+import { dedupKey, incidentId, severityRank, type Detection, type Incident, type IncidentStatus, type ResponseRecord, type Severity, type StatusChange } from './model.js';
 
-export type RecordOutcome = 'created' | 'updated' | 'unchanged';
+export type RecordOutcome = 'created' | 'updated' | 'suppressed' | 'unchanged';
 
 export interface RecordResult {
   incident: Incident;
@@ -34,6 +34,10 @@ export interface IncidentPage {
 export interface IncidentStore {
   readonly kind: 'redis' | 'memory';
   record(detection: Detection): Promise<RecordResult>;
+  /** Changes the status; resolving closes the incident (a new hit opens a new one). */
+  setStatus(id: string, change: StatusChange): Promise<Incident | undefined>;
+  /** Records the response decision on the incident. */
+  setResponse(id: string, response: ResponseRecord): Promise<void>;
   get(id: string): Promise<Incident | undefined>;
   list(query: IncidentQuery): Promise<IncidentPage>;
   close(): Promise<void>;
@@ -42,6 +46,7 @@ export interface IncidentStore {
 /** The fields of an incident that never change after creation. */
 export interface IncidentBase {
   id: string;
+  action: Incident['action'];
   dedup_key: string;
   rule: Incident['rule'];
   mitre: string[];
@@ -53,7 +58,7 @@ export interface IncidentBase {
 export const MAX_INCIDENT_EVENT_IDS = 50;
 
 export function baseOf(d: Detection, id: string, key: string): IncidentBase {
-  const base: IncidentBase = { id, dedup_key: key, rule: d.rule, mitre: d.mitre, session: d.session, tenant: d.tenant };
+  const base: IncidentBase = { id, action: d.action, dedup_key: key, rule: d.rule, mitre: d.mitre, session: d.session, tenant: d.tenant };
   if (d.user !== undefined) base.user = d.user;
   return base;
 }
@@ -64,7 +69,9 @@ export function keyAndNewId(d: Detection): { key: string; newId: string } {
 }
 
 /** Rebuilds an Incident from the stored hash (same field names in both stores). */
-export function incidentFromHash(h: Record<string, string>, eventIds: string[]): Incident {
+export const MAX_STATUS_HISTORY = 50;
+
+export function incidentFromHash(h: Record<string, string>, eventIds: string[], history?: string[]): Incident {
   const base = JSON.parse(h.base ?? '{}') as IncidentBase;
   const iso = (ms: string | undefined) => new Date(Number(ms ?? 0)).toISOString();
   const incident: Incident = {
@@ -79,12 +86,17 @@ export function incidentFromHash(h: Record<string, string>, eventIds: string[]):
     first_seen: iso(h.first),
     last_seen: iso(h.last),
     count: Number(h.count ?? 0),
+    suppressed: Number(h.supp ?? 0),
+    action: base.action,
+    monitor: h.mon === '1',
     event_ids: eventIds,
     evidence: JSON.parse(h.evidence ?? '{}') as Incident['evidence'],
     created_at: iso(h.created),
     updated_at: iso(h.updated),
   };
   if (base.user !== undefined) incident.user = base.user;
+  if (history) incident.history = history.map((e) => JSON.parse(e) as StatusChange);
+  if (h.resp) incident.response = JSON.parse(h.resp) as ResponseRecord;
   return incident;
 }
 

@@ -2,6 +2,7 @@
 // worth keeping for evidence stored once, on first sight of the value.
 import { createHash } from 'node:crypto';
 import type { EnrichedEvent } from '../events/schema.js';
+import type { UserObservation } from '../state/baseline.js';
 import type { EndingType, Observation, ObservedValue } from '../state/window.js';
 
 /** Facts kept with a network value (short keys: this is stored per value per session). */
@@ -14,6 +15,8 @@ export interface NetworkMeta {
   acc?: number;
   asn?: number;
   org?: string;
+  /** network class at first sight */
+  nc?: string;
 }
 
 export interface UserAgentMeta {
@@ -37,6 +40,38 @@ function uaKey(ua: string): string {
   return key;
 }
 
+/** "where the session is": network, AS and client, so alternation can be judged on any of them */
+export function transitionKey(network: string, asn: number | undefined, client: string): string {
+  return `${network}|${asn ?? ''}|${client}`;
+}
+
+export function splitTransitionKey(key: string): { network: string; asn: string; client: string } {
+  const a = key.indexOf('|');
+  const b = key.indexOf('|', a + 1);
+  return { network: key.slice(0, a), asn: key.slice(a + 1, b), client: key.slice(b + 1) };
+}
+
+/** Networks of these classes never teach a user's baseline: the attacker's VPN must not become "known". */
+const UNLEARNED_CLASSES = new Set(['anonymizer', 'tor', 'relay']);
+
+export function userKey(tenant: string, user: string): string {
+  return createHash('sha256').update(tenant).update('\u0000').update(user).digest('hex').slice(0, 24);
+}
+
+export function toUserObservation(e: EnrichedEvent): UserObservation | undefined {
+  if (e.user === undefined) return undefined;
+  const values: UserObservation['values'] = [];
+  if (e.as) values.push({ kind: 'asn', value: String(e.as.number) });
+  if (e.geo.country) values.push({ kind: 'country', value: e.geo.country });
+  if (e.user_agent !== undefined) values.push({ kind: 'client', value: `${e.ua.browser}/${e.ua.os}/${e.ua.device}` });
+  const learn = e.type !== 'login_failed' && !(e.net_class !== undefined && UNLEARNED_CLASSES.has(e.net_class));
+  const obs: UserObservation = { user: userKey(e.tenant, e.user), time: e.time, learn, values };
+  if (e.geo.lat !== undefined && e.geo.lon !== undefined) {
+    obs.location = { lat: e.geo.lat, lon: e.geo.lon, acc: e.geo.accuracy_km ?? 0, network: e.network, session: e.session };
+  }
+  return obs;
+}
+
 export function toObservation(e: EnrichedEvent): Observation {
   const values: ObservedValue[] = [];
   const net: NetworkMeta = { ip: e.ip };
@@ -51,6 +86,7 @@ export function toObservation(e: EnrichedEvent): Observation {
     net.asn = e.as.number;
     if (e.as.org) net.org = e.as.org;
   }
+  if (e.net_class) net.nc = e.net_class;
   values.push({ field: 'network', value: e.network, meta: JSON.stringify(net) });
   // Unknown values are not counted: "no ASN" twice is not two networks.
   if (e.as) values.push({ field: 'asn', value: String(e.as.number), meta: e.as.org ?? '' });
@@ -66,7 +102,7 @@ export function toObservation(e: EnrichedEvent): Observation {
   }
   if (e.device_id !== undefined) values.push({ field: 'device_id', value: e.device_id, meta: '' });
 
-  const obs: Observation = { session: e.session, event_id: e.id, time: e.time, values, transition: `${e.network}|${client}` };
+  const obs: Observation = { session: e.session, event_id: e.id, time: e.time, values, transition: transitionKey(e.network, e.as?.number, client) };
   if (e.type === 'logout' || e.type === 'revoke' || e.type === 'rotate') {
     obs.end = { type: e.type as EndingType };
     if (e.new_session !== undefined) obs.end.new_session = e.new_session;

@@ -1,5 +1,5 @@
 // The pipeline, wired once: enrich → observe → evaluate → decide. The same object runs behind the HTTP
-// worker, the BullMQ worker and `replayguard scan`; only the stores behind it differ.
+// API (embedded), the BullMQ worker and `replayguard scan`; only the stores behind it differ.
 import type { Enricher } from '../enrich/index.js';
 import type { AuthEvent, EnrichedEvent } from '../events/schema.js';
 import type { Incident } from '../incidents/model.js';
@@ -7,22 +7,24 @@ import type { IncidentStore, RecordOutcome } from '../incidents/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RuleEngine } from '../rules/engine.js';
+import type { BaselineStore, UserObservation, UserSnapshot } from '../state/baseline.js';
 import type { WindowStore } from '../state/window.js';
-import { toObservation } from './observations.js';
+import { toObservation, toUserObservation } from './observations.js';
 
 export interface IncidentChange {
   incident: Incident;
-  outcome: Exclude<RecordOutcome, 'unchanged'>;
+  outcome: Extract<RecordOutcome, 'created' | 'updated'>;
 }
 
 export interface PipelineDeps {
   enricher: Enricher;
   windows: WindowStore;
+  baselines: BaselineStore;
   rules: RuleEngine;
   incidents: IncidentStore;
   metrics: Metrics;
   logger: Logger;
-  /** called for every created or updated incident (emit: sinks, revocation) */
+  /** called for every created or updated (not suppressed) incident: sinks, revocation */
   onIncident?: (change: IncidentChange) => void | Promise<void>;
 }
 
@@ -40,32 +42,51 @@ export class Pipeline {
     return this.deps.rules;
   }
 
+  enrich(event: AuthEvent): EnrichedEvent {
+    const e = this.deps.enricher.enrich(event);
+    const cls = this.deps.rules.classify(e);
+    // The enricher shares parsed objects between events; copy before adding our own field.
+    return cls === undefined ? e : { ...e, net_class: cls };
+  }
+
   async process(events: readonly AuthEvent[]): Promise<BatchResult> {
-    const { enricher, windows, rules, incidents, metrics, logger } = this.deps;
-    const enriched: EnrichedEvent[] = events.map((e) => enricher.enrich(e));
-    const snapshots = await windows.observe(enriched.map(toObservation));
+    const { windows, baselines, rules, incidents, metrics, logger } = this.deps;
+    const enriched = events.map((e) => this.enrich(e));
+    const userObs: UserObservation[] = [];
+    const userIndex: number[] = [];
+    enriched.forEach((e, i) => {
+      const o = toUserObservation(e);
+      if (o) {
+        userIndex[i] = userObs.length;
+        userObs.push(o);
+      }
+    });
+    const [snapshots, users] = await Promise.all([windows.observe(enriched.map(toObservation)), baselines.observe(userObs)]);
     const result: BatchResult = { processed: events.length, duplicates: 0, detections: 0, changes: [] };
 
     for (let i = 0; i < enriched.length; i++) {
       const event = enriched[i]!;
       const window = snapshots[i]!;
+      const user: UserSnapshot | undefined = userIndex[i] === undefined ? undefined : users[userIndex[i]!];
       if (window.duplicate) result.duplicates++;
       if (event.type === 'rotate' && event.new_session !== undefined) {
-        await windows.linkRotation(event.new_session, event.session, event.time);
+        await windows.linkRotation(event.new_session, { session: event.session, time: event.time, snapshot: window });
       }
       // Duplicates are evaluated too: if a worker died between observe and record, the re-delivery is
       // what records the incident. The incident store ignores a trigger event it has already absorbed.
-      const { detections, failures } = rules.evaluate({ event, window });
-      for (const f of failures) {
+      const evaluation = rules.evaluate(user ? { event, window, user } : { event, window });
+      for (const f of evaluation.failures) {
         metrics.ruleErrors.inc({ rule: f.rule });
         logger.error({ rule: f.rule, event_id: event.id, err: f.error }, 'rule evaluation failed; the other rules still ran');
       }
-      for (const d of detections) {
+      for (const s of evaluation.skips) metrics.ruleSkips.inc({ rule: s.rule, reason: s.reason });
+      for (const x of evaluation.excepted) metrics.exceptionsApplied.inc({ rule: x.rule });
+      for (const d of evaluation.detections) {
         result.detections++;
         metrics.detections.inc({ rule: d.rule.id });
         const { incident, outcome } = await incidents.record(d);
         metrics.incidents.inc({ rule: d.rule.id, outcome });
-        if (outcome === 'unchanged') continue;
+        if (outcome === 'unchanged' || outcome === 'suppressed') continue;
         const change: IncidentChange = { incident, outcome };
         result.changes.push(change);
         await this.deps.onIncident?.(change);

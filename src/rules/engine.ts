@@ -1,34 +1,35 @@
-// Runs the loaded rules on (event, window) and turns hits into detections with evidence. Rules are pure:
-// they never touch Redis. The rule set is swapped as a whole, so a reload never shows a half-loaded set.
+// Runs the loaded rules on (event, window, user baseline) and turns hits into detections with evidence.
+// Rules are pure: they never touch Redis. The rule set (with its lists) is swapped as a whole, so a reload
+// never shows a half-loaded set.
+import type { EnrichedEvent } from '../events/schema.js';
 import type { Detection, Evidence, EvidenceValue } from '../incidents/model.js';
 import type { NetworkMeta, UserAgentMeta } from '../pipeline/observations.js';
 import type { WindowValue } from '../state/window.js';
-import { evaluateDistinctCount } from './evaluators/distinct-count.js';
-import { evaluateUseAfterEnd } from './evaluators/use-after-end.js';
+import { baselineEstablished, familiarity } from './baseline.js';
+import { compileCheck } from './evaluators/index.js';
+import { compileRiskScore } from './evaluators/risk-score.js';
+import { compileException, type CompiledException } from './exceptions.js';
+import { NetworkLists } from './lists.js';
 import type { LoadedRule } from './loader.js';
 import type { Rule } from './schema.js';
-import type { RuleContext, RuleHit } from './types.js';
+import { isSkip, type RuleContext, type RuleHit, type RuleOutcome } from './types.js';
 import { compileWhere, type CompiledWhere } from './where.js';
 
 interface CompiledRule {
   rule: Rule;
   file: string;
   where: CompiledWhere;
-  evaluate: (ctx: RuleContext) => RuleHit | undefined;
+  exceptions: CompiledException[];
+  evaluate: (ctx: RuleContext) => RuleOutcome;
 }
 
 function compile(loaded: LoadedRule): CompiledRule {
   const { rule } = loaded;
   let evaluate: CompiledRule['evaluate'];
-  switch (rule.type) {
-    case 'distinct_count':
-      evaluate = (ctx) => evaluateDistinctCount(rule, ctx);
-      break;
-    case 'use_after_end':
-      evaluate = (ctx) => evaluateUseAfterEnd(rule, ctx);
-      break;
-  }
-  return { rule, file: loaded.file, where: compileWhere(rule.where), evaluate };
+  if (rule.type === 'risk_score') evaluate = compileRiskScore(rule);
+  else if (rule.type === 'match') evaluate = (ctx) => ({ reason: `event matched: ${JSON.stringify(rule.where ?? {})}`, evidenceFields: ['network', 'ua'], details: { event_type: ctx.event.type } });
+  else evaluate = compileCheck(rule);
+  return { rule, file: loaded.file, where: compileWhere(rule.where), exceptions: rule.exceptions.map(compileException), evaluate };
 }
 
 export interface RuleFailure {
@@ -39,6 +40,10 @@ export interface RuleFailure {
 export interface Evaluation {
   detections: Detection[];
   failures: RuleFailure[];
+  /** rules that could not judge the event, with why (e.g. missing_geo) */
+  skips: { rule: string; reason: string }[];
+  /** rules whose hit an exception allowed, with the exception's reason */
+  excepted: { rule: string; reason: string }[];
 }
 
 const MAX_EVIDENCE_VALUES = 10;
@@ -97,37 +102,83 @@ export function buildEvidence(ctx: RuleContext, hit: RuleHit): Evidence {
   return evidence;
 }
 
-export class RuleEngine {
-  #rules: CompiledRule[] = [];
+interface RuleSet {
+  rules: CompiledRule[];
+  lists: NetworkLists;
+}
 
-  constructor(rules: readonly LoadedRule[] = []) {
-    this.setRules(rules);
+export class RuleEngine {
+  #set: RuleSet = { rules: [], lists: new NetworkLists() };
+
+  constructor(rules: readonly LoadedRule[] = [], lists: NetworkLists = new NetworkLists(), private readonly now: () => number = Date.now) {
+    this.setRules(rules, lists);
   }
 
-  /** Atomically replaces the rule set. */
-  setRules(rules: readonly LoadedRule[]): void {
-    this.#rules = rules.map(compile);
+  /** Atomically replaces the rule set and its lists. */
+  setRules(rules: readonly LoadedRule[], lists: NetworkLists = this.#set.lists): void {
+    this.#set = { rules: rules.map(compile), lists };
   }
 
   get rules(): readonly Rule[] {
-    return this.#rules.map((r) => r.rule);
+    return this.#set.rules.map((r) => r.rule);
   }
 
-  evaluate(ctx: RuleContext): Evaluation {
-    const detections: Detection[] = [];
-    const failures: RuleFailure[] = [];
-    const rules = this.#rules; // one consistent set for this event even if a reload swaps mid-way
-    for (const r of rules) {
-      let hit: RuleHit | undefined;
+  get loaded(): LoadedRule[] {
+    return this.#set.rules.map((r) => ({ rule: r.rule, file: r.file }));
+  }
+
+  get lists(): NetworkLists {
+    return this.#set.lists;
+  }
+
+  /** The network class of the event's address, from the current lists. */
+  classify(event: Pick<EnrichedEvent, 'ip' | 'as' | 'is_proxy'>): string | undefined {
+    return this.#set.lists.classify(event);
+  }
+
+  evaluate(input: Omit<RuleContext, 'lists'>): Evaluation {
+    const set = this.#set; // one consistent set for this event even if a reload swaps mid-way
+    const ctx: RuleContext = { ...input, lists: set.lists };
+    const out: Evaluation = { detections: [], failures: [], skips: [], excepted: [] };
+    const now = this.now();
+    for (const r of set.rules) {
+      let outcome: RuleOutcome;
       try {
         if (!r.where(ctx.event)) continue;
-        hit = r.evaluate(ctx);
+        outcome = r.evaluate(ctx);
       } catch (error) {
         // A rule that throws on one event must not take the event away from the other rules.
-        failures.push({ rule: r.rule.id, error });
+        out.failures.push({ rule: r.rule.id, error });
         continue;
       }
-      if (!hit) continue;
+      if (outcome === undefined) continue;
+      if (isSkip(outcome)) {
+        out.skips.push({ rule: r.rule.id, reason: outcome.skipped });
+        continue;
+      }
+      const exception = r.exceptions.find((x) => x.test(ctx.event, set.lists, now));
+      if (exception) {
+        out.excepted.push({ rule: r.rule.id, reason: exception.source.reason });
+        continue;
+      }
+      let monitor = false;
+      const req = r.rule.baseline;
+      if (req) {
+        if (!baselineEstablished(ctx.event, ctx.user, req)) {
+          if (req.cold_start === 'skip') {
+            out.skips.push({ rule: r.rule.id, reason: 'no_baseline' });
+            continue;
+          }
+          monitor = req.cold_start === 'monitor';
+        } else {
+          const verdicts = req.new_for_user.map((k) => familiarity(ctx.event, ctx.window, ctx.user, k, req.days));
+          if (verdicts.includes('unknown_value')) {
+            out.skips.push({ rule: r.rule.id, reason: 'missing_value' });
+            continue;
+          }
+          if (verdicts.includes('known')) continue;
+        }
+      }
       const e = ctx.event;
       const detection: Detection = {
         rule: { id: r.rule.id, title: r.rule.title, version: r.rule.version },
@@ -137,11 +188,14 @@ export class RuleEngine {
         tenant: e.tenant,
         time: e.time,
         event_id: e.id,
-        evidence: buildEvidence(ctx, hit),
+        evidence: buildEvidence(ctx, outcome),
+        action: r.rule.action === 'alert' ? 'alert' : `revoke:${r.rule.action.mode}`,
+        monitor,
+        cooldown_ms: r.rule.suppress,
       };
       if (e.user !== undefined) detection.user = e.user;
-      detections.push(detection);
+      out.detections.push(detection);
     }
-    return { detections, failures };
+    return out;
   }
 }

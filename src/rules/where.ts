@@ -22,7 +22,8 @@ export function compileWhere(where: WhereFilter | undefined): CompiledWhere {
     const accepted = new Set<Scalar>(Array.isArray(expected) ? expected : [expected]);
     return (e: EnrichedEvent) => {
       const v = getPath(e, path);
-      const hit = (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && accepted.has(v);
+      // A list-valued field (signals) matches when any of its members is accepted.
+      const hit = Array.isArray(v) ? v.some((x) => accepted.has(x as Scalar)) : (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && accepted.has(v);
       return negate ? !hit : hit;
     };
   });

@@ -45,6 +45,8 @@ export interface WindowSnapshot {
   evicted: number;
   ended?: { type: EndingType; time: number; new_session?: string };
   rotated_from?: { session: string; time: number };
+  /** the first session of a rotation chain this session belongs to */
+  root?: string;
   fields: Record<string, WindowValue[]>;
   /** newest first; only changes of network/client are recorded */
   transitions: Transition[];
@@ -72,9 +74,19 @@ export interface WindowStore {
   readonly kind: 'redis' | 'memory';
   /** Records the events in order; snapshot i is the window right after observation i. */
   observe(observations: readonly Observation[]): Promise<WindowSnapshot[]>;
-  /** Links a rotated-to session to the one it replaced (first link wins). */
-  linkRotation(newSession: string, fromSession: string, time: number): Promise<void>;
+  /**
+   * Links a rotated-to session to the one it replaced (first link wins) and carries the old session's
+   * values over, so the chain is judged as one session.
+   */
+  linkRotation(newSession: string, from: { session: string; time: number; snapshot: WindowSnapshot }): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The old session's values as carried into its successor: field, value, "first|last|meta". */
+export function carriedValues(snapshot: WindowSnapshot): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  for (const [field, values] of Object.entries(snapshot.fields)) for (const v of values) out.push([field, v.value, `${v.first}|${v.last}|${v.meta}`]);
+  return out;
 }
 
 /** Builds a snapshot from the window hash's field/value pairs (the shared wire shape of both stores). */
@@ -102,6 +114,7 @@ export function snapshotFromHash(duplicate: boolean, hash: Iterable<[string, str
         if (next) snap.ended.new_session = next;
         break;
       }
+      case 'root': snap.root = raw; break;
       case 'prev': {
         const [session, time] = raw.split('|');
         snap.rotated_from = { session: session ?? '', time: Number(time) };

@@ -12,7 +12,7 @@ const BIN = join(process.cwd(), 'bin', 'replayguard.js');
 const dir = mkdtempSync(join(tmpdir(), 'rg-cli-'));
 const eventsFile = join(dir, 'events.ndjson');
 writeFileSync(eventsFile, replayStory().map((e) => JSON.stringify(e)).join('\n') + '\n{"broken":\n');
-const cleanEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', RG_SESSION_KEY: 'cli-session-key-0123456789abcdef0123' };
+const cleanEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', RG_SESSION_KEY: 'cli-session-key-0123456789abcdef0123', RG_RULES_DIR: 'test/fixtures/e2e-rules' };
 
 const children: ReturnType<typeof spawn>[] = [];
 afterEach(() => {

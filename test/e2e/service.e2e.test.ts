@@ -13,6 +13,7 @@ import { deleteByPrefix, testPrefix } from '../helpers/redis-server.js';
 import { RAW_SESSIONS, replayStory } from '../fixtures/replay-events.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
+const E2E_RULES = 'test/fixtures/e2e-rules';
 const SESSION_KEY = 'e2e-session-key-0123456789abcdef0123456789';
 const prefix = testPrefix('e2e');
 
@@ -55,7 +56,7 @@ beforeAll(async () => {
   redis = new Redis(inject('redisUrl'));
   const env = {
     REDIS_URL: inject('redisUrl'), RG_SESSION_KEY: SESSION_KEY, RG_API_TOKENS: `${TOKEN},another-token-abcdefghijkl`, PORT: '0',
-    RG_KEY_PREFIX: prefix, RG_RULES_DIR: 'rules', RG_LOG_LEVEL: 'trace',
+    RG_KEY_PREFIX: prefix, RG_RULES_DIR: E2E_RULES, RG_LOG_LEVEL: 'trace',
   };
   service = await startService({ api: true, worker: true, env }, pino({ level: 'trace' }, logs));
 });
@@ -146,7 +147,7 @@ describe('service end to end on Redis', () => {
     const stdin = Readable.from([replayStory().map((e) => JSON.stringify(e)).join('\n') + '\n']);
     const result = await runScan({
       files: ['-'], store: 'memory', failOnIncident: true, stdin, stdout, stderr,
-      env: { RG_SESSION_KEY: SESSION_KEY, RG_LOG_LEVEL: 'silent' },
+      env: { RG_SESSION_KEY: SESSION_KEY, RG_LOG_LEVEL: 'silent', RG_RULES_DIR: E2E_RULES },
     });
     expect(result.exitCode).toBe(1);
     const scanned = stdout.text.trim().split('\n').map((l) => JSON.parse(l) as Incident);

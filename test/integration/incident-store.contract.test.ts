@@ -14,7 +14,8 @@ const SESSION = 'a'.repeat(32);
 function detection(over: Partial<Detection> = {}): Detection {
   return {
     rule: { id: 'r1', title: 'Rule one', version: 1 }, severity: 'medium', mitre: ['T1539'], session: SESSION, user: 'alice@example.com',
-    tenant: 'acme', time: T0, event_id: 'e1', evidence: { reason: 'r', fields: {}, ips: ['203.0.113.7'], user_agents: [] }, ...over,
+    tenant: 'acme', time: T0, event_id: 'e1', evidence: { reason: 'r', fields: {}, ips: ['203.0.113.7'], user_agents: [] },
+    action: 'alert', monitor: false, cooldown_ms: 0, ...over,
   };
 }
 
@@ -54,6 +55,41 @@ describe.each(stores)('IncidentStore contract (%s)', (_name, make) => {
     expect(c.incident.severity).toBe('high');
     expect(c.incident.evidence.reason).toBe('newer');
     expect(c.incident.first_seen).toBe(new Date(T0 - 60_000).toISOString());
+  });
+
+  it('counts hits inside the cooldown as suppressed; higher severity and leaving monitor mode break through', async () => {
+    const store = make();
+    const cd = { cooldown_ms: 600_000 };
+    expect((await store.record(detection({ ...cd, monitor: true }))).outcome).toBe('created');
+    const s1 = await store.record(detection({ ...cd, monitor: true, event_id: 'e2', time: T0 + 60_000 }));
+    expect(s1.outcome).toBe('suppressed');
+    expect(s1.incident).toMatchObject({ count: 2, suppressed: 1, monitor: true });
+    const out = await store.record(detection({ ...cd, event_id: 'e3', time: T0 + 120_000 }));
+    expect(out.outcome).toBe('updated'); // the user's baseline is now established
+    expect(out.incident.monitor).toBe(false);
+    expect((await store.record(detection({ ...cd, event_id: 'e4', time: T0 + 180_000 }))).outcome).toBe('suppressed');
+    const up = await store.record(detection({ ...cd, event_id: 'e5', time: T0 + 200_000, severity: 'critical' }));
+    expect(up.outcome).toBe('updated');
+    expect(up.incident).toMatchObject({ severity: 'critical', count: 5, suppressed: 2 });
+    expect((await store.record(detection({ ...cd, event_id: 'e6', time: T0 + 900_000 }))).outcome).toBe('updated'); // cooldown over
+  });
+
+  it('changes status with history; resolving closes the incident so a new hit opens a new one', async () => {
+    const store = make();
+    const first = await store.record(detection());
+    const acked = await store.setStatus(first.incident.id, { status: 'acknowledged', by: 'alice', at: '2026-11-23T12:05:00.000Z' });
+    expect(acked).toMatchObject({ status: 'acknowledged', history: [{ status: 'acknowledged', by: 'alice' }] });
+    expect((await store.record(detection({ event_id: 'e2', time: T0 + 1000 }))).incident.id).toBe(first.incident.id); // still open
+    await store.setStatus(first.incident.id, { status: 'false_positive', note: 'VPN', by: 'alice', at: '2026-11-23T12:06:00.000Z' });
+    const fresh = await store.record(detection({ event_id: 'e3', time: T0 + 2000 }));
+    expect(fresh.outcome).toBe('created');
+    expect(fresh.incident.id).not.toBe(first.incident.id);
+    const closed = await store.get(first.incident.id);
+    expect(closed?.history?.map((h) => h.status)).toEqual(['acknowledged', 'false_positive']);
+    expect(closed?.history?.[1]?.note).toBe('VPN');
+    expect(await store.setStatus('inc_000000000000000000000000', { status: 'resolved', by: 'x', at: 'y' })).toBeUndefined();
+    await store.setResponse(fresh.incident.id, { decision: 'shadow', why: 'would revoke', at: '2026-11-23T12:07:00.000Z' });
+    expect((await store.get(fresh.incident.id))?.response).toEqual({ decision: 'shadow', why: 'would revoke', at: '2026-11-23T12:07:00.000Z' });
   });
 
   it('is idempotent by triggering event id', async () => {

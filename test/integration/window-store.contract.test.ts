@@ -92,10 +92,17 @@ describe.each(stores)('WindowStore contract (%s)', (_name, make) => {
     expect(snaps[1]!.ended).toEqual({ type: 'rotate', time: T0 + 10_000, new_session: 's6' });
     expect(snaps[2]!.ended).toEqual({ type: 'rotate', time: T0 + 10_000, new_session: 's6' });
     expect(snaps[3]!.ended).toEqual({ type: 'logout', time: T0 + 5_000 });
-    await store.linkRotation('s6', 's5', T0 + 10_000);
-    await store.linkRotation('s6', 'other', T0 + 11_000);
-    const [next] = await store.observe([obs('s6', 'x', 11, '1.1.1.1')]);
+    await store.linkRotation('s6', { session: 's5', time: T0 + 10_000, snapshot: snaps[3]! });
+    await store.linkRotation('s6', { session: 'other', time: T0 + 11_000, snapshot: snaps[0]! });
+    const [next] = await store.observe([obs('s6', 'x', 11, '3.3.3.3')]);
     expect(next!.rotated_from).toEqual({ session: 's5', time: T0 + 10_000 });
+    expect(next!.root).toBe('s5');
+    // The chain is one session: the predecessor's networks carry over.
+    expect(next!.fields.network!.map((v) => v.value).sort()).toEqual(['1.1.1.1', '2.2.2.2', '3.3.3.3']);
+    expect(next!.first_seen).toBe(T0 + 10_000);
+    await store.linkRotation('s9', { session: 's6', time: T0 + 12_000, snapshot: next! });
+    const [third] = await store.observe([obs('s9', 'y', 13, '3.3.3.3')]);
+    expect(third!.root).toBe('s5');
   });
 
   it('keeps sessions apart and bounds the transition list', async () => {

@@ -7,7 +7,7 @@
 // the events the Authentication API serves inside a session (s, ssa, slo, some failures). Management API
 // operations (sapi/fapi) run on a Management API access token instead; when there is no session id, the token's
 // `jti` (details.request.auth.credentials.jti) is the identity of that dashboard/API session, prefixed `jti:`.
-import type { EventType } from '../schema.js';
+import type { EventType, Signal } from '../schema.js';
 import { finish, firstText, get, guard, isObj, own, parseIp, parseTime, safeDetect, skip, text } from './common.js';
 import type { Adapter, AdapterOptions, AdapterResult } from './types.js';
 
@@ -55,6 +55,19 @@ const TYPES: Readonly<Record<string, EventType>> = {
   pwd_leak: 'login_failed', // Breached password: the login attempt was blocked
 };
 
+/**
+ * What Auth0 itself concluded. `ferrt`: a rotated-out refresh token came back, so two parties hold the token family;
+ * Auth0 revokes it (type `revoke`) and the reuse is a signal rules can match on its own.
+ */
+const SIGNALS_BY_CODE: Readonly<Record<string, Signal[]>> = {
+  ferrt: ['token_reuse'],
+};
+
+/** `finish()` (common.ts) takes no signals; these are members of SIGNALS, so adding them keeps the schema's proof. */
+function withSignals(result: AdapterResult, signals: Signal[] | undefined): AdapterResult {
+  return result.ok && signals ? { ok: true, event: { ...result.event, signals } } : result;
+}
+
 /** The event object out of whichever envelope it came in. */
 function unwrap(record: unknown): unknown {
   const detailData = get(record, 'detail', 'data');
@@ -90,7 +103,8 @@ function convert(record: unknown, opts: Auth0Options = {}): AdapterResult {
   const session = sessionId ?? (jti && `jti:${jti}`);
   if (!session) return skip('no_session', `no session_id or token jti on Auth0 "${code}"`);
 
-  return finish(
+  const signals = Object.prototype.hasOwnProperty.call(SIGNALS_BY_CODE, code) ? SIGNALS_BY_CODE[code] : undefined;
+  return withSignals(finish(
     {
       id: firstText(own(ev, 'log_id'), own(ev, '_id'), own(record, 'log_id'), own(record, '_id')),
       time: time.time,
@@ -105,7 +119,7 @@ function convert(record: unknown, opts: Auth0Options = {}): AdapterResult {
       app: firstText(own(ev, 'client_id')),
     },
     opts.defaultTenant,
-  );
+  ), signals);
 }
 
 function looksLikeEvent(ev: unknown): boolean {

@@ -10,7 +10,7 @@
 //   hashes (elastic/detection-rules#5947). It is always exported as `device_id`, and is the session key only when
 //   no external session id exists (mode `auto`) or when asked for (mode `dtHash`, Splunk-style grouping of
 //   policy.evaluate_sign_on by device token). Keys made from it are prefixed `dt:` so they never collide with ids.
-import type { EventType } from '../schema.js';
+import type { EventType, Signal } from '../schema.js';
 import {
   countryCode,
   finish,
@@ -39,16 +39,17 @@ const FAILED = new Set(['FAILURE', 'DENY']);
 /** Okta's own notices (rate limits, ThreatInsight, org settings): not a client using a session. */
 const IRRELEVANT_PREFIXES = ['system.', 'security.', 'application.integration.'];
 
-type Mapping = { type: EventType } | { skip: 'irrelevant_event_type' | 'not_user_activity'; why: string };
+type Mapping = { type: EventType; signals?: Signal[] } | { skip: 'irrelevant_event_type' | 'not_user_activity'; why: string };
 
 function classify(eventType: string, failed: boolean, actorType: string | undefined): Mapping {
   if (eventType === 'user.session.start') return { type: failed ? 'login_failed' : 'login' };
   if (eventType === 'user.session.end' || eventType === 'user.session.expire') return { type: 'logout' };
   // Okta writes the lock on the sign-in attempt that exceeded the limit.
   if (eventType === 'user.account.lock') return { type: 'login_failed' };
-  // Okta revokes the whole refresh-token family when a rotated token comes back; the session is over.
+  // Okta revokes the whole refresh-token family when a rotated token comes back; the session is over. The
+  // reuse itself is Okta's own verdict that two parties hold the token, so it travels as a signal rules can match.
   if (eventType === 'app.oauth2.token.detect_reuse' || eventType === 'app.oauth2.as.token.detect_reuse') {
-    return { type: 'revoke' };
+    return { type: 'revoke', signals: ['token_reuse'] };
   }
   if (/^app\.oauth2(\.as)?\.token\.grant\.refresh_token$/.test(eventType)) return { type: failed ? 'login_failed' : 'refresh' };
   if (
@@ -67,6 +68,11 @@ function classify(eventType: string, failed: boolean, actorType: string | undefi
   // stolen admin sessions are exactly how such changes get made, so it counts as a use of that session.
   if (actorType?.toLowerCase() === 'user') return { type: 'request' };
   return { skip: 'not_user_activity', why: `${eventType} by actor type ${actorType ?? 'none'}` };
+}
+
+/** `finish()` (common.ts) takes no signals; these are members of SIGNALS, so adding them keeps the schema's proof. */
+function withSignals(result: AdapterResult, signals: Signal[] | undefined): AdapterResult {
+  return result.ok && signals ? { ok: true, event: { ...result.event, signals } } : result;
 }
 
 function userOf(record: unknown): string | undefined {
@@ -125,7 +131,7 @@ function convert(record: unknown, opts: OktaOptions = {}): AdapterResult {
     return skip('no_session', `no ${mode === 'dtHash' ? 'dtHash' : 'externalSessionId or dtHash'} on ${eventType}`);
   }
 
-  return finish(
+  return withSignals(finish(
     {
       id: text(own(record, 'uuid')),
       time: time.time,
@@ -141,7 +147,7 @@ function convert(record: unknown, opts: OktaOptions = {}): AdapterResult {
       country: countryCode(get(record, 'client', 'geographicalContext', 'country')),
     },
     opts.defaultTenant,
-  );
+  ), mapping.signals);
 }
 
 export const oktaAdapter: Adapter<OktaOptions> = {

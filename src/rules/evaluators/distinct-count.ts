@@ -1,7 +1,9 @@
 // distinct_count: within a time window of the session, the number of distinct values of window fields
-// meets thresholds combined with all/any, e.g. "2+ ASNs AND (2+ OS OR 2+ browsers)".
-import type { DistinctCondition, DistinctCountRule } from '../schema.js';
+// meets thresholds combined with all/any, e.g. "2+ networks AND (2+ OS OR 2+ browsers)".
+import type { Check, DistinctCondition } from '../schema.js';
 import type { RuleContext, RuleHit } from '../types.js';
+
+type Params = Extract<Check, { type: 'distinct_count' }>;
 
 function countSince(ctx: RuleContext, field: string, since: number): number {
   const values = ctx.window.fields[field];
@@ -31,13 +33,17 @@ function leafFields(cond: DistinctCondition, out: Set<string>): Set<string> {
   return out;
 }
 
-export function evaluateDistinctCount(rule: DistinctCountRule, ctx: RuleContext): RuleHit | undefined {
+export function evaluateDistinctCount(rule: Params, ctx: RuleContext): RuleHit | undefined {
   const since = ctx.event.time - rule.window;
   const met = new Map<string, number>();
   if (!check(rule.threshold, ctx, since, met)) return undefined;
   const counts = [...met].map(([f, n]) => `${n} ${f} values`).join(', ');
-  const evidenceFields = [...leafFields(rule.threshold, new Set(['network']))];
   const details: Record<string, number> = {};
   for (const [f, n] of met) details[`distinct_${f}`] = n;
-  return { reason: `session seen with ${counts} within ${Math.round(rule.window / 60_000)} min`, evidenceFields, since, details };
+  return {
+    reason: `session seen with ${counts} within ${Math.round(rule.window / 60_000)} min`,
+    evidenceFields: [...leafFields(rule.threshold, new Set(['network']))],
+    since,
+    details,
+  };
 }

@@ -1,7 +1,7 @@
 // The embedded window store: the same state machine as observe-3.lua, over a Map, for one process
 // (`replayguard scan`, `npm start` without Redis, rule tests). Kept deliberately parallel to the Lua so the
 // shared contract suite can hold both to identical results.
-import { snapshotFromHash, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore } from '../window.js';
+import { carriedValues, snapshotFromHash, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore } from '../window.js';
 
 interface SessionState {
   hash: Map<string, string>;
@@ -136,9 +136,20 @@ export class MemoryWindowStore implements WindowStore {
     return out;
   }
 
-  async linkRotation(newSession: string, fromSession: string, time: number): Promise<void> {
+  async linkRotation(newSession: string, from: { session: string; time: number; snapshot: WindowSnapshot }): Promise<void> {
     const s = this.#touch(newSession);
-    if (!s.hash.has('prev')) s.hash.set('prev', `${fromSession}|${time}`);
+    const h = s.hash;
+    if (h.has('prev')) return;
+    h.set('prev', `${from.session}|${from.time}`);
+    h.set('root', from.snapshot.root ?? from.session);
+    for (const [field, value, entry] of carriedValues(from.snapshot)) {
+      const key = `v:${field}:${value}`;
+      if (h.has(key) || Number(h.get(`c:${field}`) ?? '0') >= this.#limits.valuesPerField) continue;
+      h.set(key, entry);
+      incr(h, `c:${field}`, 1);
+    }
+    const f = h.get('f');
+    if (f === undefined || from.time < Number(f)) h.set('f', String(from.time));
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,10 @@ export class KeySpace {
     return `${this.prefix}:{s:${session}}:t`;
   }
 
+  userBaseline(user: string): string {
+    return `${this.prefix}:{u:${user}}:b`;
+  }
+
   incidentOpen(): string {
     return `${this.prefix}:{inc}:open`;
   }
@@ -21,6 +25,9 @@ export class KeySpace {
   }
   incidentEvents(id: string): string {
     return `${this.prefix}:{inc}:i:${id}:ev`;
+  }
+  incidentHistory(id: string): string {
+    return `${this.prefix}:{inc}:i:${id}:h`;
   }
   incidentIndex(): string {
     return `${this.prefix}:{inc}:idx`;

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { snapshotFromHash, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore } from '../window.js';
+import { carriedValues, snapshotFromHash, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore } from '../window.js';
 import type { KeySpace } from './keys.js';
 import { callScript, defineScripts } from './scripts.js';
 
@@ -44,8 +44,14 @@ export class RedisWindowStore implements WindowStore {
     });
   }
 
-  async linkRotation(newSession: string, fromSession: string, time: number): Promise<void> {
-    await callScript(this.redis, 'link-rotation', [this.keys.sessionWindow(newSession), fromSession, time, this.limits.ttlSeconds]);
+  async linkRotation(newSession: string, from: { session: string; time: number; snapshot: WindowSnapshot }): Promise<void> {
+    const values = carriedValues(from.snapshot);
+    const args: (string | number)[] = [
+      this.keys.sessionWindow(newSession), from.session, from.time, this.limits.ttlSeconds, this.limits.valuesPerField,
+      from.snapshot.root ?? from.session, values.length,
+    ];
+    for (const v of values) args.push(...v);
+    await callScript(this.redis, 'link-rotation', args);
   }
 
   async close(): Promise<void> {

@@ -33,9 +33,19 @@ describe('auth0 adapter over the Panther Auth0.Events corpus', () => {
     });
   });
 
-  it('ferrt (rotating refresh token reused) revokes', () => {
+  it('ferrt (rotating refresh token reused) revokes and carries the token_reuse signal', () => {
     const e = converted(auth0Adapter.convert(log('Auth0.RefreshToken.Reuse', 'Auth0 Bot Detection Policy Disabled')));
     expect(e).toMatchObject({ type: 'revoke', session_id: 'jti:0000000000ecaf1bfbadb06900d22049', user_id: 'google-oauth2|105261262156475850461' });
+    expect(e.signals).toEqual(['token_reuse']);
+  });
+
+  it('only ferrt carries a signal: a plain refresh-token revocation (srrt) and every other corpus event have none', () => {
+    const t = runAll(auth0Adapter, logs);
+    const withSignal = t.results.filter((r) => r.ok && r.event.signals !== undefined);
+    expect(withSignal).toHaveLength(1);
+    const srrt = converted(auth0Adapter.convert({ type: 'srrt', date: '2024-01-01T00:00:00.000Z', log_id: 'l-1', ip: '192.0.2.1', details: { session_id: 's-1' } }));
+    expect(srrt.type).toBe('revoke');
+    expect(srrt.signals).toBeUndefined();
   });
 
   it('a Management API operation is a request on its token, with the Management API log id', () => {

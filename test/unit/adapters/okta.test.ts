@@ -51,11 +51,19 @@ describe('okta adapter over the Panther Okta.SystemLog corpus', () => {
     expect(e).toMatchObject({ id: 'AbC-123-XyZ', type: 'login_failed', session_id: '100-abc-9999', ip: '1.3.2.4', asn: 701, is_proxy: true });
   });
 
-  it('app.oauth2.token.detect_reuse ends the session (revoke)', () => {
+  it('app.oauth2.token.detect_reuse ends the session (revoke) with the token_reuse signal', () => {
     const e = converted(oktaAdapter.convert(log('Okta.Refresh.Access.Token.Reuse', 'Reuse Event')));
     expect(e).toMatchObject({ type: 'revoke', session_id: '123456789', device_id: '11aabbccc', time: '2022-12-13T15:22:58.759Z' });
+    expect(e.signals).toEqual(['token_reuse']);
     // The actor is the OAuth client, not a person.
     expect(e.user_id).toBeUndefined();
+  });
+
+  it('the custom authorization server variant (app.oauth2.as.token.detect_reuse) is the same; other events carry no signal', () => {
+    const reuse = { ...log('Okta.Refresh.Access.Token.Reuse', 'Reuse Event'), eventType: 'app.oauth2.as.token.detect_reuse' };
+    expect(converted(oktaAdapter.convert(reuse))).toMatchObject({ type: 'revoke', signals: ['token_reuse'] });
+    const t = runAll(oktaAdapter, logs);
+    expect(t.results.filter((r) => r.ok && r.event.signals !== undefined)).toHaveLength(1);
   });
 
   it('policy.evaluate_sign_on with CHALLENGE is a use of the session', () => {

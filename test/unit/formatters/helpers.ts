@@ -60,6 +60,9 @@ export function canonicalIncident(overrides: Partial<Incident> = {}): Incident {
     first_seen: T0,
     last_seen: T0,
     count: 1,
+    suppressed: 0,
+    action: 'alert',
+    monitor: false,
     event_ids: ['evt-1'],
     evidence: {
       reason: SENTENCE,
@@ -486,6 +489,9 @@ export const arbIncident: fc.Arbitrary<Incident> = fc.record({
   first_seen: time,
   last_seen: time,
   count: fc.oneof(fc.nat(), fc.double()),
+  suppressed: fc.nat(),
+  action: fc.constantFrom('alert', 'revoke:shadow', 'revoke:enforce'),
+  monitor: fc.boolean(),
   event_ids: fc.array(hostileString, { maxLength: 3 }),
   evidence: fc.record(
     {

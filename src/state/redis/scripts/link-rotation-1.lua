@@ -1,14 +1,35 @@
 --[[
-  Marks a session as the successor of a rotated one, so rules can follow a rotation chain back.
+  Links a rotated-to session to the one it replaced, and carries the old session's history over, so a
+  session that rotates its id every few minutes is still judged as one session (its networks and clients
+  accumulate across the chain) and the chain's root is known.
 
   Input:
     KEYS[1] window hash of the NEW session   rg:{s:<new>}:w
     ARGV[1] hash of the session it was rotated from
     ARGV[2] rotation time, epoch ms
     ARGV[3] ttl, seconds
+    ARGV[4] cap of distinct values per field
+    ARGV[5] root of the chain (the old session's root, or the old session itself)
+    ARGV[6] number of values N, then N triples: field, value, "first|last|meta" from the old session
 
-  Output: 1 when linked, 0 when the new session already had a predecessor (first link wins).
+  Output: 1 when linked, 0 when the new session already had a predecessor (first link wins; nothing merged).
 ]]
-local linked = redis.call('HSETNX', KEYS[1], 'prev', ARGV[1] .. '|' .. ARGV[2])
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+local win = KEYS[1]
+local linked = redis.call('HSETNX', win, 'prev', ARGV[1] .. '|' .. ARGV[2])
+if linked == 1 then
+  redis.call('HSET', win, 'root', ARGV[5])
+  local cap = tonumber(ARGV[4])
+  local n = tonumber(ARGV[6])
+  for i = 0, n - 1 do
+    local field, value, entry = ARGV[7 + i * 3], ARGV[8 + i * 3], ARGV[9 + i * 3]
+    local key = 'v:' .. field .. ':' .. value
+    if redis.call('HEXISTS', win, key) == 0 and tonumber(redis.call('HGET', win, 'c:' .. field) or '0') < cap then
+      redis.call('HSET', win, key, entry)
+      redis.call('HINCRBY', win, 'c:' .. field, 1)
+    end
+  end
+  local f = tonumber(redis.call('HGET', win, 'f'))
+  if not f or tonumber(ARGV[2]) < f then redis.call('HSET', win, 'f', ARGV[2]) end
+end
+redis.call('EXPIRE', win, tonumber(ARGV[3]))
 return linked

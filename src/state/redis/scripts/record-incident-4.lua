@@ -20,10 +20,15 @@
     ARGV[8] base JSON (fields that never change: id, rule, session, tenant, user, mitre, ...)
     ARGV[9] evidence JSON
     ARGV[10] now, epoch ms       ARGV[11] ttl, seconds      ARGV[12] cap of remembered event ids
+    ARGV[13] cooldown, ms: a hit this soon after the last emitted one is counted but not emitted again,
+             unless its severity is higher or it lifts the incident out of monitor mode
+    ARGV[14] 1 if the detection is in monitor mode (user without a baseline), else 0
 
-  Incident hash: base, sev, sevrank, status, first, last, count, evidence, created, updated
+  Incident hash: base, sev, sevrank, status, first, last, count, supp (suppressed hits), mon (monitor mode),
+                 emitted / emitsev (event time and severity rank of the last emitted hit), evidence, created, updated
 
-  Output: { outcome: 'created' | 'updated' | 'unchanged' | 'retry', flat HGETALL incident, event ids oldest first }
+  Output: { outcome: 'created' | 'updated' | 'suppressed' | 'unchanged' | 'retry', flat HGETALL incident,
+            event ids oldest first }
 ]]
 local openKey, idxKey, incKey, evKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local dedup, expectedId, creating = ARGV[1], ARGV[2], ARGV[3] == '1'
@@ -31,6 +36,7 @@ local eventId, t = ARGV[4], tonumber(ARGV[5])
 local sev, sevRank = ARGV[6], tonumber(ARGV[7])
 local base, evidence = ARGV[8], ARGV[9]
 local now, ttl, evCap = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
+local cooldown, monitor = tonumber(ARGV[13]), ARGV[14]
 
 local function reply(outcome)
   return { outcome, redis.call('HGETALL', incKey), redis.call('ZRANGE', evKey, 0, -1) }
@@ -42,7 +48,8 @@ if creating then
   redis.call('HSET', openKey, dedup, expectedId)
   redis.call('ZADD', idxKey, now, expectedId)
   redis.call('HSET', incKey, 'base', base, 'sev', sev, 'sevrank', sevRank, 'status', 'open',
-    'first', t, 'last', t, 'count', 1, 'evidence', evidence, 'created', now, 'updated', now)
+    'first', t, 'last', t, 'count', 1, 'supp', 0, 'mon', monitor, 'emitted', t, 'emitsev', sevRank,
+    'evidence', evidence, 'created', now, 'updated', now)
   redis.call('ZADD', evKey, t, eventId)
   redis.call('EXPIRE', incKey, ttl)
   redis.call('EXPIRE', evKey, ttl)
@@ -67,4 +74,14 @@ end
 redis.call('HSET', incKey, 'updated', now)
 redis.call('EXPIRE', incKey, ttl)
 redis.call('EXPIRE', evKey, ttl)
+
+local leavesMonitor = monitor == '0' and redis.call('HGET', incKey, 'mon') == '1'
+if leavesMonitor then redis.call('HSET', incKey, 'mon', '0') end
+local emitted = tonumber(redis.call('HGET', incKey, 'emitted'))
+local emitSev = tonumber(redis.call('HGET', incKey, 'emitsev'))
+if cooldown > 0 and math.abs(t - emitted) < cooldown and sevRank <= emitSev and not leavesMonitor then
+  redis.call('HINCRBY', incKey, 'supp', 1)
+  return reply('suppressed')
+end
+redis.call('HSET', incKey, 'emitted', t, 'emitsev', math.max(sevRank, emitSev))
 return reply('updated')
