@@ -5,17 +5,32 @@ import type { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Ingestor } from '../queue/ingest.js';
-import { TokenVerifier } from './auth.js';
+import { allows, TokenVerifier, type ApiToken, type Identity, type Role } from './auth.js';
 import { ApiError, errorBody } from './errors.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes, type ReadinessCheck } from './routes/health.js';
 import { registerDeliveryRoutes } from './routes/deliveries.js';
 import { registerIncidentRoutes } from './routes/incidents.js';
+import { collectRoutes, openApiDocument } from './openapi.js';
+import { registerResponseRoutes, type ResponseRouteOptions } from './routes/response.js';
 
-export interface AppOptions {
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** who called: the token's name and role (null on public routes) */
+    identity: Identity | null;
+  }
+  interface FastifyContextConfig {
+    /** the role a route needs (see src/api/auth.ts) */
+    role?: Role;
+    /** served without a token (health, JWKS, the API description) */
+    public?: boolean;
+  }
+}
+
+export interface AppOptions extends ResponseRouteOptions {
   logger: Logger;
   metrics: Metrics;
-  tokens: readonly string[];
+  tokens: readonly (ApiToken | string)[];
   hasher: SessionHasher;
   ingestor: Ingestor;
   incidents: IncidentStore;
@@ -26,6 +41,7 @@ export interface AppOptions {
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz']);
+const API_VERSION = '1.0.0';
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -43,12 +59,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
 
   const verifier = new TokenVerifier(opts.tokens);
+  app.decorateRequest('identity', null);
   app.addHook('onRequest', async (req, reply) => {
-    if (PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) return;
-    if (!verifier.verify(req.headers.authorization)) {
+    if (PUBLIC_ROUTES.has(req.routeOptions.url ?? '') || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
+    const identity = verifier.identify(req.headers.authorization);
+    if (!identity) {
       reply.header('www-authenticate', 'Bearer realm="replayguard"');
       throw new ApiError(401, 'UNAUTHORIZED', 'a valid bearer token is required');
     }
+    // Routes say which role they need; without a word, reads need `read` and anything else `admin`.
+    const needed: Role = (req.routeOptions.config as { role?: Role } | undefined)?.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
+    if (!allows(identity.role, needed)) throw new ApiError(403, 'FORBIDDEN', `this token's role (${identity.role}) cannot do this; it needs ${needed}`);
+    req.identity = identity;
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -59,16 +81,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const e = err as { statusCode?: number; code?: string; message: string; validation?: unknown };
     if (e.validation) return reply.status(400).send(errorBody('INVALID_REQUEST', e.message));
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.status(413).send(errorBody('BODY_TOO_LARGE', `body is larger than ${opts.maxBodyBytes} bytes`));
-    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson'));
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.status(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', 'send application/json, application/x-ndjson or (for access logs) text/plain'));
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.status(e.statusCode).send(errorBody(e.code ?? 'BAD_REQUEST', e.message));
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send(errorBody('INTERNAL', 'internal error'));
   });
   app.setNotFoundHandler((_req, reply) => reply.status(404).send(errorBody('NOT_FOUND', 'no such route')));
 
+  const routes = collectRoutes(app);
+  app.get('/docs', { config: { public: true } }, async () => openApiDocument(routes, API_VERSION));
   registerHealthRoutes(app, opts);
   registerEventRoutes(app, opts);
   registerIncidentRoutes(app, opts);
   registerDeliveryRoutes(app, opts);
+  registerResponseRoutes(app, opts);
   return app;
 }

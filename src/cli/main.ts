@@ -8,6 +8,7 @@ import { adapterOptionsFromFlags, formatFromFlag, INPUT_FLAGS, INPUT_FLAGS_USAGE
 import { runDeliveriesCommand } from '../queue/delivery.js';
 import { runScan } from './scan.js';
 import { runTailCommand, TAIL_USAGE } from './tail.js';
+import { RESPONDER_USAGE, runIncidentsCommand, runRevokeCommand } from './responder.js';
 import { startService } from './serve.js';
 
 const USAGE = `usage:
@@ -19,7 +20,7 @@ ${INPUT_FLAGS_USAGE}
       --store memory|redis state store (default memory; redis uses REDIS_URL)
       --fail-on-incident   exit 1 when any incident is found
       --output FORMAT      incidents as cef|leef|leef2|ecs|ocsf|hec|syslog|bulk|jsonl (default: incident JSON)
-${TAIL_USAGE}  replayguard rules lint [DIR]           validate rule files (file:line:column: field: message)
+${RESPONDER_USAGE}${TAIL_USAGE}  replayguard rules lint [DIR]           validate rule files (file:line:column: field: message)
   replayguard rules test [DIR]           run every rule's test cases (<rule>.test.yaml) through the pipeline
   replayguard deliveries list|retry [--sink X] [--id J] [--limit N]
                                          list or re-drive dead-lettered deliveries (needs REDIS_URL)
@@ -74,6 +75,10 @@ async function main(argv: string[]): Promise<number> {
       });
       return exitCode;
     }
+    case 'revoke':
+      return runRevokeCommand(rest);
+    case 'incidents':
+      return runIncidentsCommand(rest);
     case 'tail':
       return runTailCommand(rest);
     case 'deliveries': {

@@ -4,6 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
+import type { IncidentChange } from '../pipeline/pipeline.js';
+import { loadResponseConfig } from '../response/config.js';
+import { MemoryDispatcher, QueueDispatcher } from '../response/dispatch.js';
+import { Responder } from '../response/responder.js';
+import { loadSigner } from '../response/set.js';
+import { MemoryRevocationStore, RedisRevocationStore } from '../response/store.js';
+import { localExceptionWriter } from '../rules/local-exceptions.js';
+import { parseApiTokens, type ApiToken } from '../api/auth.js';
 import { loadEnv, type Env } from '../config/env.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -20,6 +28,7 @@ export interface ServeOptions {
 export interface RunningService {
   url?: string;
   runtime: Runtime;
+  responder: Responder;
   close(): Promise<void>;
 }
 
@@ -53,7 +62,19 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
 
   // Sinks first: a bad sinks file stops the start before anything listens.
   const emitter = await createEmitter({ env, rawEnv: opts.env ?? process.env, logger: log, metrics, worker: embedded || opts.worker });
-  const runtime = await createRuntime({ env, store: embedded ? 'memory' : 'redis', logger: log, watchRules: true, metrics, onIncident: emitter.onIncident });
+  // And the response file: a webhook secret that is not set must stop the start, not the first revocation.
+  const responseConfig = await loadResponseConfig(opts.env ?? process.env);
+  const signer = responseConfig.signing ? await loadSigner(responseConfig.signing.pem, responseConfig.signing.alg) : undefined;
+  let responder: Responder | undefined;
+  const onIncident = async (change: IncidentChange): Promise<void> => {
+    emitter.onIncident(change);
+    // A failed response step must not fail (and re-run) the ingest job: it is logged and counted.
+    await responder?.onIncident(change).catch((err: Error) => {
+      metrics.revocations.inc({ decision: 'error', initiated_by: 'policy' });
+      log.error({ incident: change.incident.id, err: err.message }, 'response step failed for this incident');
+    });
+  };
+  const runtime = await createRuntime({ env, store: embedded ? 'memory' : 'redis', logger: log, watchRules: true, metrics, onIncident });
   const closers: (() => Promise<unknown>)[] = [() => emitter.close()];
   let ingestor: Ingestor;
   let producerRedis: Redis | undefined;
@@ -79,12 +100,23 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
     }
   }
 
+  const ctx = { targets: new Map(responseConfig.targets.map((t) => [t.name, t])), metrics, logger: log };
+  const revocationStore = embedded ? new MemoryRevocationStore() : new RedisRevocationStore(runtime.redis!, runtime.keys!, env.RG_INCIDENT_TTL_SECONDS);
+  const dispatcher = embedded
+    ? new MemoryDispatcher({ ...ctx, store: revocationStore })
+    : new QueueDispatcher({ ...ctx, store: revocationStore }, producerRedis!, prefix, opts.worker ? { connection: redisOptionsFromUrl(env.REDIS_URL!, { maxRetriesPerRequest: null }), concurrency: 4 } : undefined);
+  responder = new Responder({
+    config: responseConfig, store: revocationStore, dispatcher, incidents: runtime.incidents, windows: runtime.windows, metrics, logger: log,
+    ...(signer ? { signer } : {}),
+  });
+  closers.push(() => responder!.close());
+
   let url: string | undefined;
   if (opts.api) {
-    let tokens = env.RG_API_TOKENS ?? [];
+    let tokens: ApiToken[] = parseApiTokens(env.RG_API_TOKENS ?? []);
     if (embedded && tokens.length === 0) {
       const token = randomBytes(24).toString('base64url');
-      tokens = [token];
+      tokens = [{ name: 'local-admin', role: 'admin', secret: token }];
       // Printed once to the terminal of the person who started it, never to the JSON log.
       process.stderr.write(`replayguard: RG_API_TOKENS is not set; this run's API token is ${token}\n`);
     }
@@ -92,6 +124,7 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
     if (embedded && env.HOST !== '127.0.0.1') log.warn({ host: env.HOST }, 'embedded mode listens on 127.0.0.1 only; set REDIS_URL to serve other hosts');
     const app = await buildApp({
       logger: log, metrics, tokens, hasher: runtime.hasher, ingestor, incidents: runtime.incidents, deliveries: emitter.admin,
+      responder, windows: runtime.windows, exceptions: localExceptionWriter(env.RG_RULES_DIR), ...(signer ? { signer } : {}),
       readiness: readiness(runtime, runtime.redis), maxBodyBytes: env.RG_MAX_BODY_BYTES,
       maxEventsPerRequest: env.RG_MAX_EVENTS_PER_REQUEST, maxQueueDepth: env.RG_MAX_QUEUE_DEPTH,
     });
@@ -108,6 +141,7 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
 
   const service: RunningService = {
     runtime,
+    responder,
     async close() {
       for (const c of closers) await c().catch((err: Error) => log.warn({ err: err.message }, 'error while closing'));
       if (producerRedis) await producerRedis.quit().catch(() => producerRedis?.disconnect());

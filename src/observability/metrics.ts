@@ -16,6 +16,8 @@ export class Metrics {
   readonly ruleLoadErrors = new Gauge({ name: 'rg_rule_load_errors', help: 'Errors in the rule files at the last load', registers: [this.registry] });
   readonly rulesLoaded = new Gauge({ name: 'rg_rules_loaded', help: 'Rules in the active rule set', registers: [this.registry] });
   readonly ingestShed = new Counter({ name: 'rg_ingest_shed_total', help: 'Requests refused because the ingest queue was full or Redis was away', labelNames: ['reason'], registers: [this.registry] });
+  readonly revocations = new Counter({ name: 'rg_revocations_total', help: 'Revocation decisions, by decision (shadow, enforce, held, manual, none) and initiator', labelNames: ['decision', 'initiated_by'], registers: [this.registry] });
+  readonly revocationDeliveries = new Counter({ name: 'rg_revocation_deliveries_total', help: 'Revocation webhook/CAEP deliveries, by target and outcome (delivered, retry, dead, disabled)', labelNames: ['target', 'outcome'], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'rg_queue_depth', help: 'Jobs waiting in a queue', labelNames: ['queue'], registers: [this.registry] });
   readonly jobsFailed = new Counter({ name: 'rg_jobs_failed_total', help: 'Queue jobs that failed an attempt', labelNames: ['queue'], registers: [this.registry] });
   readonly deliveries = new Counter({ name: 'rg_deliveries_total', help: 'Incident deliveries to sinks, by sink and outcome (enqueued, delivered, retried, dead, redriven, dropped)', labelNames: ['sink', 'outcome'], registers: [this.registry] });

@@ -5,6 +5,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { loadListDir, NetworkLists } from './lists.js';
+import { LOCAL_EXCEPTIONS_FILE, loadLocalExceptions } from './local-exceptions.js';
 import { knownRuleKeys, RULE_TYPES, ruleSchema, type Rule } from './schema.js';
 import { parseYamlWithPositions, type FileError } from './yaml.js';
 
@@ -31,9 +32,9 @@ export function formatRuleError(e: RuleLoadError): string {
   return `${e.file}:${e.line}:${e.column}: ${e.field ? `${e.field}: ` : ''}${e.message}`;
 }
 
-/** Rule files: *.yaml / *.yml directly in the folder, not test cases (*.test.yaml). */
+/** Rule files: *.yaml / *.yml directly in the folder, not test cases (*.test.yaml) nor the local exceptions. */
 export function isRuleFile(name: string): boolean {
-  return /\.ya?ml$/.test(name) && !/\.test\.ya?ml$/.test(name);
+  return /\.ya?ml$/.test(name) && !/\.test\.ya?ml$/.test(name) && name !== LOCAL_EXCEPTIONS_FILE;
 }
 
 export function parseRuleText(text: string, file: string): { rule?: Rule; errors: RuleLoadError[]; warnings: RuleLoadError[] } {
@@ -66,6 +67,8 @@ export async function loadRuleDir(dir: string, previous?: readonly LoadedRule[])
   const lastGood = new Map((previous ?? []).map((r) => [r.file, r]));
   const { lists, errors: listErrors } = await loadListDir(join(dir, 'lists'));
   errors.push(...listErrors);
+  const local = await loadLocalExceptions(dir);
+  errors.push(...local.errors);
   const listNames = new Set(lists.map((l) => l.name));
 
   for (const name of names) {
@@ -79,6 +82,9 @@ export async function loadRuleDir(dir: string, previous?: readonly LoadedRule[])
       result = parseRuleText(text, file);
     }
     if (result.rule) {
+      // Exceptions responders added at run time join the rule's own.
+      const extra = local.byRule.get(result.rule.id);
+      if (extra) result.rule.exceptions = [...result.rule.exceptions, ...extra];
       result.rule.exceptions.forEach((e, i) => {
         if (e.list !== undefined && !listNames.has(e.list)) {
           result.errors.push({ file, line: 1, column: 1, field: `exceptions.${i}.list`, message: `no list named "${e.list}" in ${join(dir, 'lists')}` });

@@ -48,7 +48,7 @@ const dateString = z.union([z.string(), z.date()]).transform((v, ctx) => {
   return ms;
 });
 
-export const exceptionSchema = z
+export const exceptionFields = z
   .strictObject({
     cidr: z.union([cidrString, z.array(cidrString).min(1)]).optional(),
     asn: z.union([z.number().int().min(1), z.array(z.number().int().min(1)).min(1)]).optional(),
@@ -62,7 +62,8 @@ export const exceptionSchema = z
     reason: z.string().min(3).max(1000),
     owner: z.string().min(1).max(200),
     expires: dateString.optional(),
-  })
+  });
+export const exceptionSchema = exceptionFields
   .refine((e) => e.cidr ?? e.asn ?? e.user ?? e.tenant ?? e.country ?? e.user_agent ?? e.list, {
     message: 'an exception must name at least one of cidr, asn, user, tenant, country, user_agent, list',
   });
@@ -221,7 +222,7 @@ export function knownRuleKeys(value: unknown, path: readonly PropertyKey[]): rea
   }
   if (path[0] === 'threshold' || path.includes('threshold')) return ['field', 'min', 'all', 'any'];
   if (path[0] === 'action') return ['type', 'mode'];
-  if (path[0] === 'exceptions') return Object.keys(exceptionSchema.shape);
+  if (path[0] === 'exceptions') return Object.keys(exceptionFields.shape);
   if (path[0] === 'baseline') return Object.keys(baselineSchema.shape);
   if (path[0] === 'signals' && path.length === 2) return ['name', 'weight', 'where', 'check', 'new_for_user'];
   if (path[0] === 'signals' && path[2] === 'check') {

@@ -72,6 +72,8 @@ export const DEFAULT_WINDOW_LIMITS: WindowLimits = {
 
 export interface WindowStore {
   readonly kind: 'redis' | 'memory';
+  /** The session's window as it stands, without recording anything (timelines). */
+  peek(session: string): Promise<WindowSnapshot | undefined>;
   /** Records the events in order; snapshot i is the window right after observation i. */
   observe(observations: readonly Observation[]): Promise<WindowSnapshot[]>;
   /**

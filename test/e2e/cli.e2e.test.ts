@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { normalizeOne } from '../../src/events/normalize.js';
 import { freePort } from '../helpers/redis-server.js';
 import { RAW_SESSIONS, replayStory } from '../fixtures/replay-events.js';
 
@@ -74,3 +75,51 @@ describe('replayguard CLI', () => {
     expect(r.stderr).toContain('RG_SESSION_KEY is required');
   });
 });
+
+describe('responder commands against a running service', () => {
+  it('incidents list|show and revoke, with the role enforced', async () => {
+    const { startService } = await import('../../src/cli/serve.js');
+    const { pino } = await import('pino');
+    const service = await startService(
+      { api: true, worker: true, env: { PORT: '0', RG_SESSION_KEY: cleanEnv.RG_SESSION_KEY, RG_RULES_DIR: 'test/fixtures/e2e-rules', RG_API_TOKENS: 'ro:read:cli-read-token-0123456789,oncall:respond:cli-respond-token-012345' } },
+      pino({ level: 'silent' }),
+    );
+    try {
+      const post = await fetch(`${service.url}/v1/events`, { method: 'POST', headers: { authorization: 'Bearer cli-respond-token-012345', 'content-type': 'application/json' }, body: JSON.stringify(replayStory()) });
+      expect(post.status).toBe(403); // respond cannot ingest
+      await service.runtime.pipeline.process(replayStory().map((e) => {
+        const r = normalizeOne(e, service.runtime.hasher);
+        if (!r.ok) throw new Error(r.message);
+        return r.event;
+      }));
+      const env = { ...cleanEnv, RG_URL: service.url!, RG_API_TOKEN: 'cli-read-token-0123456789' };
+      const list = await runAsync(['incidents', 'list', '--rule', 'session-use-after-logout'], env);
+      expect(list.code).toBe(0);
+      const line = list.stdout.trim().split('\n');
+      expect(line).toHaveLength(1);
+      const id = line[0]!.split(' ')[0]!;
+      const show = await runAsync(['incidents', 'show', id], env);
+      expect(JSON.parse(show.stdout)).toMatchObject({ id, rule: { id: 'session-use-after-logout' } });
+      const session = (JSON.parse(show.stdout) as { session: string }).session;
+      const denied = await runAsync(['revoke', session, '--reason', 'confirmed theft'], env);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toContain('HTTP 403');
+      const ok = await runAsync(['revoke', session, '--reason', 'confirmed theft', '--tenant', 'acme'], { ...env, RG_API_TOKEN: 'cli-respond-token-012345' });
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ mode: 'manual', initiated_by: 'admin:oncall', session });
+    } finally {
+      await service.close();
+    }
+  });
+});
+
+function runAsync(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('node', [BIN, ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

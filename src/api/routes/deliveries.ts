@@ -14,8 +14,8 @@ declare module '../app.js' {
 }
 
 const sinkName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'a sink name');
-const listQuery = z.strictObject({ sink: sinkName.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
-const retryQuery = z.strictObject({ sink: sinkName.optional() });
+export const deadListQuery = z.strictObject({ sink: sinkName.optional(), limit: z.coerce.number().int().min(1).max(1000).optional() });
+export const deadRetryQuery = z.strictObject({ sink: sinkName.optional() });
 const jobId = z.string().min(1).max(200).regex(/^[A-Za-z0-9._-]+$/, 'a delivery id as listed by GET /v1/deliveries/dead');
 
 function admin(opts: AppOptions): DeliveryAdmin {
@@ -34,22 +34,22 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, code: string): T {
 
 export function registerDeliveryRoutes(app: FastifyInstance, opts: AppOptions): void {
   app.get('/v1/deliveries/dead', async (req) => {
-    const q = parse(listQuery, req.query, 'INVALID_QUERY');
+    const q = parse(deadListQuery, req.query, 'INVALID_QUERY');
     const a = admin(opts);
     const items = await a.listDead({ ...(q.sink !== undefined ? { sink: q.sink } : {}), limit: q.limit ?? 100 });
     const { dead } = await a.counts();
     return { items, total: dead };
   });
 
-  app.post<{ Params: { id: string } }>('/v1/deliveries/:id/retry', async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/v1/deliveries/:id/retry', { config: { role: 'admin' } }, async (req, reply) => {
     const id = parse(jobId, req.params.id, 'INVALID_ID');
     const n = await admin(opts).retryDead({ id });
     if (n === 0) throw new ApiError(404, 'DELIVERY_NOT_FOUND', 'no dead letter with that id');
     return reply.status(202).send({ retried: n });
   });
 
-  app.post('/v1/deliveries/dead/retry', async (req, reply) => {
-    const q = parse(retryQuery, req.query, 'INVALID_QUERY');
+  app.post('/v1/deliveries/dead/retry', { config: { role: 'admin' } }, async (req, reply) => {
+    const q = parse(deadRetryQuery, req.query, 'INVALID_QUERY');
     const n = await admin(opts).retryDead(q.sink !== undefined ? { sink: q.sink } : {});
     return reply.status(202).send({ retried: n });
   });

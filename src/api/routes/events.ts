@@ -25,7 +25,7 @@ interface EventsQuery {
 }
 
 const name = { type: 'string', minLength: 1, maxLength: 256 } as const;
-const querystring = {
+export const eventsQuerystring = {
   type: 'object',
   properties: {
     format: { type: 'string', maxLength: 32 },
@@ -67,7 +67,7 @@ export function registerEventRoutes(app: FastifyInstance, opts: AppOptions): voi
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(EVENT_CONTENT_TYPES, { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => done(null, body));
 
-    scope.post('/v1/events', { schema: { querystring } }, async (req, reply) => {
+    scope.post('/v1/events', { schema: { querystring: eventsQuerystring }, config: { role: 'ingest' } }, async (req, reply) => {
       if (!Buffer.isBuffer(req.body)) throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `send one of ${EVENT_CONTENT_TYPES.join(', ')}`);
       const query = req.query as EventsQuery;
       const format = query.format ?? 'canonical';

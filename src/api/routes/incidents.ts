@@ -7,7 +7,7 @@ import { ApiError } from '../errors.js';
 
 const time = z.union([z.string().regex(/^\d+$/).transform(Number), z.string().datetime({ offset: true }).transform((s) => Date.parse(s))]);
 
-const querySchema = z.strictObject({
+export const incidentQuerySchema = z.strictObject({
   rule: z.string().max(64).optional(),
   severity: z.enum(SEVERITIES).optional(),
   min_severity: z.enum(SEVERITIES).optional(),
@@ -23,7 +23,7 @@ const querySchema = z.strictObject({
 
 export function registerIncidentRoutes(app: FastifyInstance, opts: AppOptions): void {
   app.get('/v1/incidents', async (req) => {
-    const parsed = querySchema.safeParse(req.query);
+    const parsed = incidentQuerySchema.safeParse(req.query);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new ApiError(400, 'INVALID_QUERY', `${issue.path.join('.') || 'query'}: ${issue.message}`);

@@ -104,7 +104,7 @@ function convert(record: unknown, opts: Auth0Options = {}): AdapterResult {
   if (!session) return skip('no_session', `no session_id or token jti on Auth0 "${code}"`);
 
   const signals = Object.prototype.hasOwnProperty.call(SIGNALS_BY_CODE, code) ? SIGNALS_BY_CODE[code] : undefined;
-  return withSignals(finish(
+  const result = finish(
     {
       id: firstText(own(ev, 'log_id'), own(ev, '_id'), own(record, 'log_id'), own(record, '_id')),
       time: time.time,
@@ -119,7 +119,8 @@ function convert(record: unknown, opts: Auth0Options = {}): AdapterResult {
       app: firstText(own(ev, 'client_id')),
     },
     opts.defaultTenant,
-  ), signals);
+  );
+  return withSignals(result, signals);
 }
 
 function looksLikeEvent(ev: unknown): boolean {

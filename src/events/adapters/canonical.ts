@@ -5,7 +5,7 @@ import { guard, isObj, own, safeDetect, skip, text, validate } from './common.js
 import type { Adapter, AdapterOptions, AdapterResult } from './types.js';
 
 const FIELDS = [
-  'id', 'time', 'type', 'session_id', 'new_session_id', 'user_id', 'ip', 'user_agent', 'tenant', 'device_id', 'app', 'asn', 'country', 'is_proxy',
+  'id', 'time', 'type', 'session_id', 'new_session_id', 'user_id', 'ip', 'user_agent', 'tenant', 'device_id', 'app', 'asn', 'country', 'is_proxy', 'signals',
 ] as const;
 
 function convert(record: unknown, opts: AdapterOptions = {}): AdapterResult {

@@ -131,7 +131,7 @@ function convert(record: unknown, opts: OktaOptions = {}): AdapterResult {
     return skip('no_session', `no ${mode === 'dtHash' ? 'dtHash' : 'externalSessionId or dtHash'} on ${eventType}`);
   }
 
-  return withSignals(finish(
+  const result = finish(
     {
       id: text(own(record, 'uuid')),
       time: time.time,
@@ -147,7 +147,8 @@ function convert(record: unknown, opts: OktaOptions = {}): AdapterResult {
       country: countryCode(get(record, 'client', 'geographicalContext', 'country')),
     },
     opts.defaultTenant,
-  ), mapping.signals);
+  );
+  return withSignals(result, mapping.signals);
 }
 
 export const oktaAdapter: Adapter<OktaOptions> = {

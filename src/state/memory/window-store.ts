@@ -103,7 +103,7 @@ export class MemoryWindowStore implements WindowStore {
     }
 
     const head = s.transitions[0];
-    if (head === undefined || head.slice(head.indexOf('|') + 1) !== o.transition) {
+    if (o.transition !== '' && (head === undefined || head.slice(head.indexOf('|') + 1) !== o.transition)) {
       s.transitions.unshift(`${o.time}|${o.transition}`);
       if (s.transitions.length > this.#limits.transitions) s.transitions.length = this.#limits.transitions;
     }
@@ -134,6 +134,12 @@ export class MemoryWindowStore implements WindowStore {
     const out = observations.map((o) => this.#observeOne(o));
     this.#sweep();
     return out;
+  }
+
+  async peek(session: string): Promise<WindowSnapshot | undefined> {
+    const s = this.#sessions.get(session);
+    if (!s || s.expiresAt <= this.#clock) return undefined;
+    return snapshotFromHash(false, s.hash, s.transitions);
   }
 
   async linkRotation(newSession: string, from: { session: string; time: number; snapshot: WindowSnapshot }): Promise<void> {

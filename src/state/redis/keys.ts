@@ -33,6 +33,22 @@ export class KeySpace {
     return `${this.prefix}:{inc}:idx`;
   }
 
+  revocation(id: string): string {
+    return `${this.prefix}:{rev}:r:${id}`;
+  }
+  revocationIndex(): string {
+    return `${this.prefix}:{rev}:idx`;
+  }
+  revocationClaims(): string {
+    return `${this.prefix}:{rev}:claims`;
+  }
+  revocationRate(): string {
+    return `${this.prefix}:{rev}:auto`;
+  }
+  disabledTargets(): string {
+    return `${this.prefix}:{rev}:disabled`;
+  }
+
   /** BullMQ's own prefix (never an ioredis keyPrefix). */
   queuePrefix(): string {
     return `${this.prefix}:q`;

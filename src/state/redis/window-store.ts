@@ -44,6 +44,17 @@ export class RedisWindowStore implements WindowStore {
     });
   }
 
+  async peek(session: string): Promise<WindowSnapshot | undefined> {
+    const [[e1, hash], [e2, transitions]] = (await this.redis
+      .multi()
+      .hgetall(this.keys.sessionWindow(session))
+      .lrange(this.keys.sessionTransitions(session), 0, -1)
+      .exec()) as [[Error | null, Record<string, string>], [Error | null, string[]]];
+    if (e1 || e2) throw e1 ?? e2;
+    if (!hash || Object.keys(hash).length === 0) return undefined;
+    return snapshotFromHash(false, Object.entries(hash), transitions);
+  }
+
   async linkRotation(newSession: string, from: { session: string; time: number; snapshot: WindowSnapshot }): Promise<void> {
     const values = carriedValues(from.snapshot);
     const args: (string | number)[] = [

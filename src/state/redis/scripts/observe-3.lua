@@ -16,7 +16,7 @@
     ARGV[6] cap of transitions
     ARGV[7] ending type: logout | revoke | rotate | '' (none)
     ARGV[8] new session hash of a rotation, or ''
-    ARGV[9] transition key (network + client of this event)
+    ARGV[9] transition key (network + client of this event), or '' to record none (a synthetic event)
     ARGV[10] number of observed fields N, then N triples: field, value, meta
 
   Window hash fields:
@@ -108,7 +108,7 @@ end
 -- Remember where the session moved: only changes are stored, which keeps the list short and is
 -- exactly what alternation (A, B, A, B) and travel-speed checks need.
 local head = redis.call('LINDEX', trans, 0)
-if not head or string.match(head, '^[^|]*|(.*)$') ~= transKey then
+if transKey ~= '' and (not head or string.match(head, '^[^|]*|(.*)$') ~= transKey) then
   redis.call('LPUSH', trans, t .. '|' .. transKey)
   redis.call('LTRIM', trans, 0, transCap - 1)
 end
