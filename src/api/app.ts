@@ -5,6 +5,7 @@ import type { IncidentStore } from '../incidents/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Ingestor } from '../queue/ingest.js';
+import { TokenBuckets } from './rate-limit.js';
 import { allows, TokenVerifier, type ApiToken, type Identity, type Role } from './auth.js';
 import { ApiError, errorBody } from './errors.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -38,6 +39,9 @@ export interface AppOptions extends ResponseRouteOptions {
   maxBodyBytes: number;
   maxEventsPerRequest: number;
   maxQueueDepth: number;
+  /** requests per second per token (0 or absent: no limit) */
+  rateLimitPerSecond?: number;
+  rateLimitBurst?: number;
 }
 
 const PUBLIC_ROUTES = new Set(['/healthz', '/readyz']);
@@ -47,6 +51,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.maxBodyBytes,
+    // On shutdown, close every connection, busy keep-alive ones included: a client streaming requests over
+    // one connection must not hold the process open. A request cut off got no 202, so its sender retries.
+    forceCloseConnections: true,
     // Event ids and filter values are user data; keep the router strict about what a path is.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
@@ -59,6 +66,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
 
   const verifier = new TokenVerifier(opts.tokens);
+  const limiter = opts.rateLimitPerSecond ? new TokenBuckets(opts.rateLimitPerSecond, opts.rateLimitBurst ?? opts.rateLimitPerSecond * 2) : undefined;
   app.decorateRequest('identity', null);
   app.addHook('onRequest', async (req, reply) => {
     if (PUBLIC_ROUTES.has(req.routeOptions.url ?? '') || (req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
@@ -70,6 +78,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Routes say which role they need; without a word, reads need `read` and anything else `admin`.
     const needed: Role = (req.routeOptions.config as { role?: Role } | undefined)?.role ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'admin');
     if (!allows(identity.role, needed)) throw new ApiError(403, 'FORBIDDEN', `this token's role (${identity.role}) cannot do this; it needs ${needed}`);
+    const taken = limiter?.take(identity.name);
+    if (taken && !taken.ok) {
+      opts.metrics.ingestShed.inc({ reason: 'token_rate_limit' });
+      throw new ApiError(429, 'RATE_LIMITED', `too many requests for token "${identity.name}"`, undefined, { 'retry-after': String(Math.max(1, Math.ceil(taken.retryAfterMs / 1000))) });
+    }
     req.identity = identity;
   });
 

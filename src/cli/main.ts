@@ -32,7 +32,7 @@ function installSignals(close: () => Promise<void>): void {
     if (closing) return;
     closing = true;
     process.stderr.write(`replayguard: ${signal}, shutting down\n`);
-    const deadline = setTimeout(() => process.exit(1), 30_000);
+    const deadline = setTimeout(() => process.exit(1), loadEnv().RG_SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     close().then(() => process.exit(0), () => process.exit(1));
   };

@@ -16,7 +16,7 @@ import { loadEnv, type Env } from '../config/env.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { createEmitter } from '../outputs/emitter.js';
-import { createIngestWorker, DirectIngestor, QueueIngestor, type Ingestor } from '../queue/ingest.js';
+import { createIngestWorkers, DirectIngestor, parsePartitionList, QueueIngestor, type Ingestor } from '../queue/ingest.js';
 import { createRuntime, redisOptionsFromUrl, type Runtime } from '../runtime.js';
 
 export interface ServeOptions {
@@ -88,15 +88,17 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
     producerRedis = new Redis(redisOptionsFromUrl(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }));
     producerRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (producer) connection error'));
     await producerRedis.connect();
-    const queue = new QueueIngestor(producerRedis, prefix, env.RG_BATCH_SIZE);
+    const queue = new QueueIngestor(producerRedis, prefix, env.RG_BATCH_SIZE, env.RG_INGEST_PARTITIONS);
     ingestor = queue;
     closers.push(() => queue.close());
     if (opts.worker) {
-      const worker = createIngestWorker({
+      const workers = createIngestWorkers({
         connection: redisOptionsFromUrl(url, { maxRetriesPerRequest: null }),
         prefix, pipeline: runtime.pipeline, metrics, logger: log, concurrency: env.RG_WORKER_CONCURRENCY,
+        partitions: parsePartitionList(env.RG_WORKER_PARTITIONS, env.RG_INGEST_PARTITIONS), stalledIntervalMs: env.RG_STALLED_INTERVAL_MS,
       });
-      closers.unshift(() => worker.close());
+      // Graceful: stop taking jobs, let those in flight finish (BullMQ's close waits for them).
+      closers.unshift(() => Promise.all(workers.map((w) => w.close())));
     }
   }
 
@@ -127,6 +129,7 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
       responder, windows: runtime.windows, exceptions: localExceptionWriter(env.RG_RULES_DIR), ...(signer ? { signer } : {}),
       readiness: readiness(runtime, runtime.redis), maxBodyBytes: env.RG_MAX_BODY_BYTES,
       maxEventsPerRequest: env.RG_MAX_EVENTS_PER_REQUEST, maxQueueDepth: env.RG_MAX_QUEUE_DEPTH,
+      rateLimitPerSecond: env.RG_API_RATE_LIMIT, ...(env.RG_API_RATE_BURST ? { rateLimitBurst: env.RG_API_RATE_BURST } : {}),
     });
     url = await app.listen({ port: env.PORT, host });
     closers.unshift(() => app.close());

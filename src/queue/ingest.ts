@@ -11,6 +11,36 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 
 export const INGEST_QUEUE = 'ingest';
 
+/**
+ * Ingest is partitioned by session hash into K queues named `{rg-0}` … `{rg-K-1}`. The braces are a Redis
+ * Cluster hash tag: each queue's keys live in one slot, the queues spread over the cluster's nodes, and all
+ * events of one session go through one partition.
+ */
+export function partitionQueueName(partition: number): string {
+  return `{rg-${partition}}`;
+}
+
+export function partitionOf(session: string, partitions: number): number {
+  return parseInt(session.slice(0, 8), 16) % partitions;
+}
+
+/** "0-3,6" → [0,1,2,3,6]; empty means every partition. */
+export function parsePartitionList(text: string | undefined, partitions: number): number[] {
+  if (!text) return Array.from({ length: partitions }, (_, i) => i);
+  const out = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    if (!m) throw new Error(`RG_WORKER_PARTITIONS: "${part}" is not a partition number or range`);
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    for (let p = from; p <= to; p++) {
+      if (p >= partitions) throw new Error(`RG_WORKER_PARTITIONS: partition ${p} does not exist (RG_INGEST_PARTITIONS is ${partitions})`);
+      out.add(p);
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
 export interface IngestJobData {
   v: 1;
   accepted_at: number;
@@ -57,10 +87,10 @@ export class DirectIngestor implements Ingestor {
 }
 
 export class QueueIngestor implements Ingestor {
-  readonly queue: Queue<IngestJobData>;
+  readonly queues: Queue<IngestJobData>[];
 
-  constructor(connection: ConnectionOptions, prefix: string, private readonly batchSize: number) {
-    this.queue = new Queue<IngestJobData>(INGEST_QUEUE, {
+  constructor(connection: ConnectionOptions, prefix: string, private readonly batchSize: number, partitions = 1) {
+    this.queues = Array.from({ length: partitions }, (_, p) => new Queue<IngestJobData>(partitionQueueName(p), {
       connection,
       prefix,
       defaultJobOptions: {
@@ -69,42 +99,62 @@ export class QueueIngestor implements Ingestor {
         removeOnComplete: { count: 1000 },
         removeOnFail: { count: 10_000 },
       },
-    });
+    }));
   }
 
   async submit(events: readonly AuthEvent[]): Promise<void> {
     const now = Date.now();
-    const jobs = [];
-    for (let i = 0; i < events.length; i += this.batchSize) {
-      const batch = events.slice(i, i + this.batchSize);
-      // Same batch sent twice → same job id → BullMQ keeps one job (events are idempotent anyway).
-      const jobId = createHash('sha256').update(batch.map((e) => `${e.tenant}\u0000${e.session}\u0000${e.id}`).join('\n')).digest('hex').slice(0, 40);
-      jobs.push({ name: 'events', data: { v: 1 as const, accepted_at: now, events: batch }, opts: { jobId } });
+    const byPartition = new Map<number, AuthEvent[]>();
+    for (const e of events) {
+      const p = partitionOf(e.session, this.queues.length);
+      let list = byPartition.get(p);
+      if (!list) byPartition.set(p, (list = []));
+      list.push(e);
     }
-    await this.queue.addBulk(jobs);
+    await Promise.all([...byPartition].map(([p, list]) => {
+      const jobs = [];
+      for (let i = 0; i < list.length; i += this.batchSize) {
+        const batch = list.slice(i, i + this.batchSize);
+        // Same batch sent twice → same job id → BullMQ keeps one job (events are idempotent anyway).
+        const jobId = createHash('sha256').update(batch.map((e) => `${e.tenant}\u0000${e.session}\u0000${e.id}`).join('\n')).digest('hex').slice(0, 40);
+        jobs.push({ name: 'events', data: { v: 1 as const, accepted_at: now, events: batch }, opts: { jobId } });
+      }
+      return this.queues[p]!.addBulk(jobs);
+    }));
   }
 
   async depth(): Promise<number> {
-    const counts = await this.queue.getJobCounts('waiting', 'delayed', 'prioritized', 'paused');
-    return Object.values(counts).reduce((a, b) => a + b, 0);
+    const counts = await Promise.all(this.queues.map((q) => q.getJobCounts('waiting', 'delayed', 'prioritized', 'paused')));
+    return counts.reduce((sum, c) => sum + Object.values(c).reduce((a, b) => a + b, 0), 0);
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all(this.queues.map((q) => q.close()));
   }
 }
 
-export function createIngestWorker(opts: {
+export interface IngestWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   pipeline: Pipeline;
   metrics: Metrics;
   logger: Logger;
   concurrency: number;
-}): Worker<IngestJobData> {
+  /** the partitions this process consumes */
+  partitions?: number[];
+  /** how soon a job held by a dead worker (SIGKILL, lost host) is handed to another one */
+  stalledIntervalMs?: number;
+}
+
+/** One BullMQ worker per partition this process takes. */
+export function createIngestWorkers(opts: IngestWorkerOptions): Worker<IngestJobData>[] {
+  return (opts.partitions ?? [0]).map((p) => createIngestWorker(opts, partitionQueueName(p)));
+}
+
+export function createIngestWorker(opts: IngestWorkerOptions, queueName = partitionQueueName(0)): Worker<IngestJobData> {
   const { pipeline, metrics, logger } = opts;
   const worker = new Worker<IngestJobData>(
-    INGEST_QUEUE,
+    queueName,
     async (job: Job<IngestJobData>) => {
       const parsed = ingestJobSchema.safeParse(job.data);
       if (!parsed.success) {
@@ -116,7 +166,10 @@ export function createIngestWorker(opts: {
       metrics.processingLag.observe((Date.now() - parsed.data.accepted_at) / 1000);
       return { processed: result.processed, detections: result.detections };
     },
-    { connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency, autorun: true },
+    {
+      connection: opts.connection, prefix: opts.prefix, concurrency: opts.concurrency, autorun: true,
+      ...(opts.stalledIntervalMs !== undefined ? { stalledInterval: opts.stalledIntervalMs, lockDuration: Math.max(opts.stalledIntervalMs, 1000) } : {}),
+    },
   );
   worker.on('failed', (job, err) => {
     metrics.jobsFailed.inc({ queue: INGEST_QUEUE });

@@ -176,7 +176,7 @@ describe('service end to end on Redis', () => {
       }
     } while (cursor !== '0');
     const everything = [dump.join('\n'), logs.text, apiAnswers.join('\n')];
-    expect(dump.some((d) => d.includes(':ingest:'))).toBe(true); // the queue's keys were searched too
+    expect(dump.some((d) => d.includes(':{rg-'))).toBe(true); // the ingest queues' keys were searched too
     expect(logs.text.length).toBeGreaterThan(0);
     for (const raw of Object.values(RAW_SESSIONS)) {
       for (const text of everything) expect(text.includes(raw)).toBe(false);

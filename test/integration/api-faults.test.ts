@@ -83,3 +83,28 @@ describe('API limits and faults', () => {
     expect(status).toBe(202);
   });
 });
+
+describe('per-token rate limit', () => {
+  it('answers 429 with Retry-After to a token past its rate, and not to the other tokens', async () => {
+    const r2 = await startRedisServer();
+    const svc = await startService(
+      { api: true, worker: false, env: { REDIS_URL: r2.url, RG_SESSION_KEY: 'fault-session-key-0123456789abcdef0123', RG_API_TOKENS: `a:read:${TOKEN},b:read:other-token-0123456789ab`, PORT: '0', RG_KEY_PREFIX: testPrefix('rl'), RG_API_RATE_LIMIT: '5', RG_API_RATE_BURST: '5' } },
+      pino({ level: 'silent' }),
+    );
+    try {
+      const get = (t: string) => fetch(`${svc.url}/v1/incidents`, { headers: { authorization: `Bearer ${t}` } });
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await get(TOKEN)).status);
+      expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+      expect(statuses.slice(5)).toContain(429);
+      const limited = await get(TOKEN);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+      expect((await get('other-token-0123456789ab')).status).toBe(200);
+    } finally {
+      await svc.close();
+      await r2.stop();
+    }
+  });
+});
