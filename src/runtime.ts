@@ -1,7 +1,7 @@
 // Builds the pipeline and its stores for one mode. Service mode: Redis stores, BullMQ. Embedded mode:
 // memory stores, no Redis. Everything the CLI commands and the tests start goes through here.
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRedis, type RedisClient } from './state/redis/connect.js';
 import type { Env } from './config/env.js';
 import { createEnricher } from './enrich/index.js';
 import { SessionHasher } from './events/normalize.js';
@@ -47,22 +47,14 @@ export interface Runtime {
   metrics: Metrics;
   hasher: SessionHasher;
   keys?: KeySpace;
-  redis?: Redis;
+  redis?: RedisClient;
   /** the session key was generated for this process: hashes will not match any other process's */
   ephemeralKey: boolean;
   reloadRules(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function redisOptionsFromUrl(url: string, extra: RedisOptions = {}): RedisOptions {
-  const u = new URL(url);
-  const opts: RedisOptions = { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379), ...extra };
-  if (u.password) opts.password = decodeURIComponent(u.password);
-  if (u.username) opts.username = decodeURIComponent(u.username);
-  if (u.pathname.length > 1) opts.db = Number(u.pathname.slice(1));
-  if (u.protocol === 'rediss:') opts.tls = {};
-  return opts;
-}
+export { redisOptionsFromUrl } from './state/redis/connect.js';
 
 export function sessionKey(env: Env, allowEphemeral: boolean): { key: string; ephemeral: boolean } {
   if (env.RG_SESSION_KEY) return { key: env.RG_SESSION_KEY, ephemeral: false };
@@ -79,14 +71,14 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const now = opts.eventClock ? (d: Detection) => d.time : () => Date.now();
   const baselineLimits = { ...DEFAULT_BASELINE_LIMITS, ttlSeconds: env.RG_BASELINE_TTL_SECONDS };
 
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   let keys: KeySpace | undefined;
   let windows: WindowStore;
   let incidents: IncidentStore;
   let baselines: BaselineStore;
   if (opts.store === 'redis') {
     if (!env.REDIS_URL) throw new Error('the redis store needs REDIS_URL');
-    redis = new Redis(redisOptionsFromUrl(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true }));
+    redis = createRedis(env, 'store');
     redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
     await redis.connect();
     keys = new KeySpace(opts.keyPrefix ?? env.RG_KEY_PREFIX);

@@ -2,7 +2,6 @@
 // memory state, loopback only. With REDIS_URL: the API enqueues to BullMQ and (unless --no-worker) a
 // worker in the same process consumes; `replayguard worker` runs workers alone.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { buildApp } from '../api/app.js';
 import type { IncidentChange } from '../pipeline/pipeline.js';
 import { loadResponseConfig } from '../response/config.js';
@@ -17,7 +16,8 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { createEmitter } from '../outputs/emitter.js';
 import { createIngestWorkers, DirectIngestor, parsePartitionList, QueueIngestor, type Ingestor } from '../queue/ingest.js';
-import { createRuntime, redisOptionsFromUrl, type Runtime } from '../runtime.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+import { createRedis, workerConnection, type RedisClient } from '../state/redis/connect.js';
 
 export interface ServeOptions {
   worker: boolean;
@@ -32,7 +32,7 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-function readiness(runtime: Runtime, redis: Redis | undefined) {
+function readiness(runtime: Runtime, redis: RedisClient | undefined) {
   return async () => {
     const checks: Record<string, string> = {};
     let ready = true;
@@ -77,15 +77,14 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
   const runtime = await createRuntime({ env, store: embedded ? 'memory' : 'redis', logger: log, watchRules: true, metrics, onIncident });
   const closers: (() => Promise<unknown>)[] = [() => emitter.close()];
   let ingestor: Ingestor;
-  let producerRedis: Redis | undefined;
+  let producerRedis: RedisClient | undefined;
   const prefix = runtime.keys?.queuePrefix() ?? 'rg:q';
 
   if (embedded) {
     ingestor = new DirectIngestor(runtime.pipeline, env.RG_BATCH_SIZE);
   } else {
-    const url = env.REDIS_URL!;
     // Producers fail fast when Redis is away (never a 202 for what could not be kept); workers wait.
-    producerRedis = new Redis(redisOptionsFromUrl(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }));
+    producerRedis = createRedis(env, 'producer');
     producerRedis.on('error', (err) => log.warn({ err: err.message }, 'redis (producer) connection error'));
     await producerRedis.connect();
     const queue = new QueueIngestor(producerRedis, prefix, env.RG_BATCH_SIZE, env.RG_INGEST_PARTITIONS);
@@ -93,7 +92,7 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
     closers.push(() => queue.close());
     if (opts.worker) {
       const workers = createIngestWorkers({
-        connection: redisOptionsFromUrl(url, { maxRetriesPerRequest: null }),
+        connection: workerConnection(env),
         prefix, pipeline: runtime.pipeline, metrics, logger: log, concurrency: env.RG_WORKER_CONCURRENCY,
         partitions: parsePartitionList(env.RG_WORKER_PARTITIONS, env.RG_INGEST_PARTITIONS), stalledIntervalMs: env.RG_STALLED_INTERVAL_MS,
       });
@@ -106,7 +105,7 @@ export async function startService(opts: ServeOptions, logger?: Logger): Promise
   const revocationStore = embedded ? new MemoryRevocationStore() : new RedisRevocationStore(runtime.redis!, runtime.keys!, env.RG_INCIDENT_TTL_SECONDS);
   const dispatcher = embedded
     ? new MemoryDispatcher({ ...ctx, store: revocationStore })
-    : new QueueDispatcher({ ...ctx, store: revocationStore }, producerRedis!, prefix, opts.worker ? { connection: redisOptionsFromUrl(env.REDIS_URL!, { maxRetriesPerRequest: null }), concurrency: 4 } : undefined);
+    : new QueueDispatcher({ ...ctx, store: revocationStore }, producerRedis!, prefix, opts.worker ? { connection: workerConnection(env), concurrency: 4 } : undefined);
   responder = new Responder({
     config: responseConfig, store: revocationStore, dispatcher, incidents: runtime.incidents, windows: runtime.windows, metrics, logger: log,
     ...(signer ? { signer } : {}),

@@ -10,6 +10,8 @@ const csv = z
 
 const envSchema = z.object({
   REDIS_URL: z.string().url().optional(),
+  /** a Redis Cluster instead of REDIS_URL: host:port of some of its nodes, comma-separated */
+  REDIS_CLUSTER_NODES: z.string().regex(/^[^,\s:]+:\d+(,[^,\s:]+:\d+)*$/, 'host:port[,host:port...]').optional(),
   RG_SESSION_KEY: z.string().min(32, 'RG_SESSION_KEY must be at least 32 characters (use: openssl rand -hex 32)').optional(),
   RG_SESSION_KEY_ID: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default('k1'),
   RG_API_TOKENS: csv.pipe(z.array(z.string().min(16, 'each RG_API_TOKENS token must be at least 16 characters'))).optional(),
@@ -49,5 +51,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);
   }
+  // A cluster is service mode too: everything that asks "is there a Redis?" looks at REDIS_URL.
+  if (parsed.data.REDIS_CLUSTER_NODES && !parsed.data.REDIS_URL) parsed.data.REDIS_URL = `redis://${parsed.data.REDIS_CLUSTER_NODES.split(',')[0]}`;
   return parsed.data;
 }

@@ -6,7 +6,6 @@
 // In service mode enqueueing is a Redis call. If Redis refuses it (down, or the producer's fail-fast offline
 // queue), the jobs wait in a bounded in-process buffer and are enqueued again with backoff: the pipeline does
 // not replay an incident change it has already recorded, so dropping the enqueue here would lose the alert.
-import { Redis } from 'ioredis';
 import type { Writable } from 'node:stream';
 import type { Env } from '../config/env.js';
 import type { Logger } from '../observability/logger.js';
@@ -22,7 +21,7 @@ import {
   type DeliveryBackend,
   type DeliveryJob,
 } from '../queue/delivery.js';
-import { redisOptionsFromUrl } from '../runtime.js';
+import { createRedis, workerConnection } from '../state/redis/connect.js';
 import { describeSink, loadSinksFromEnv, sinkAccepts, type RetryPolicy, type SinksConfig } from './config.js';
 import { SinkSet } from './sinks/index.js';
 
@@ -174,7 +173,7 @@ export async function createEmitter(opts: EmitterOptions): Promise<Emitter> {
   }
   const prefix = opts.keyPrefix !== undefined ? `${opts.keyPrefix}:q` : deliveryQueuePrefix(env);
   // Producer: fail fast when Redis is away (the emitter buffers); the worker's own connections wait.
-  const producer = new Redis(redisOptionsFromUrl(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }));
+  const producer = createRedis(env, 'producer');
   producer.on('error', (err) => logger.warn({ err: err.message }, 'redis (delivery producer) connection error'));
   await producer.connect();
   const runWorker = opts.worker && config.sinks.length > 0;
@@ -187,7 +186,7 @@ export async function createEmitter(opts: EmitterOptions): Promise<Emitter> {
     ...(sinks
       ? {
         worker: {
-          connection: redisOptionsFromUrl(env.REDIS_URL, { maxRetriesPerRequest: null }),
+          connection: workerConnection(env),
           sinks,
           concurrency: config.delivery.concurrency,
           policies: new Map(config.sinks.map((s) => [s.name, s.retry])),

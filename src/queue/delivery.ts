@@ -11,7 +11,6 @@
 // The id makes enqueueing idempotent: a re-run of the same change is the same job. `count` is in it because
 // two updates of one incident can share a millisecond, and the second must not be dropped as a duplicate.
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Writable } from 'node:stream';
 import { z } from 'zod';
 import { loadEnv, type Env } from '../config/env.js';
@@ -21,10 +20,11 @@ import type { Metrics } from '../observability/metrics.js';
 import type { RetryPolicy } from '../outputs/config.js';
 import type { SendResult, SinkSet } from '../outputs/sinks/index.js';
 import type { IncidentChange } from '../pipeline/pipeline.js';
-import { redisOptionsFromUrl } from '../runtime.js';
+import { createRedis } from '../state/redis/connect.js';
 import { KeySpace } from '../state/redis/keys.js';
 
-export const DELIVERY_QUEUE = 'delivery';
+/** Hash-tagged: in a Redis Cluster all of a queue's keys must share one slot. */
+export const DELIVERY_QUEUE = '{rg-delivery}';
 export const BACKOFF_TYPE = 'rg-jitter';
 /** Failed (dead) jobs kept; beyond this BullMQ drops the oldest. Large, because each one is a lost alert otherwise. */
 export const DEAD_LETTER_CAP = 100_000;
@@ -442,7 +442,7 @@ export async function runDeliveriesCommand(cmd: DeliveriesCommand): Promise<numb
     stderr.write('replayguard deliveries: needs REDIS_URL. Embedded mode keeps its dead letters in its own process: use GET /v1/deliveries/dead and POST /v1/deliveries/:id/retry on its API.\n');
     return 2;
   }
-  const redis = new Redis(redisOptionsFromUrl(env.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true }));
+  const redis = createRedis(env, 'producer');
   redis.on('error', () => undefined);
   await redis.connect();
   const backend = new QueueDeliveryBackend({ connection: redis, prefix: deliveryQueuePrefix(env) });

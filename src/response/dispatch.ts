@@ -12,7 +12,8 @@ import type { Target } from './config.js';
 import type { RevocationStore } from './store.js';
 import { signedHeaders } from './webhook-signature.js';
 
-export const REVOCATION_QUEUE = 'revocation';
+/** Hash-tagged: in a Redis Cluster all of a queue's keys must share one slot. */
+export const REVOCATION_QUEUE = '{rg-revocation}';
 
 export interface RevocationJob {
   v: 1;

@@ -31,7 +31,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedisServer(opts: { appendonly?: boolean } = {}): Promise<RedisServerHandle> {
+export async function startRedisServer(opts: { appendonly?: boolean; args?: string[] } = {}): Promise<RedisServerHandle> {
   const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'rg-redis-'));
@@ -41,6 +41,7 @@ export async function startRedisServer(opts: { appendonly?: boolean } = {}): Pro
     const args = [
       '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
       '--appendonly', opts.appendonly ? 'yes' : 'no', '--maxmemory-policy', 'noeviction', '--loglevel', 'warning',
+      ...(opts.args ?? []),
     ];
     child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'inherit'] });
     const exited = new Promise<never>((_, reject) =>
@@ -106,4 +107,41 @@ export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
+}
+
+export interface RedisClusterHandle {
+  /** host:port of every master, comma-separated (REDIS_CLUSTER_NODES) */
+  nodes: string;
+  stop(): Promise<void>;
+}
+
+/** A local Redis Cluster of `masters` nodes on loopback, made with `redis-cli --cluster create`. */
+export async function startRedisCluster(masters = 3): Promise<RedisClusterHandle> {
+  const servers: RedisServerHandle[] = [];
+  for (let i = 0; i < masters; i++) {
+    servers.push(await startRedisServer({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-node-timeout', '2000'] }));
+  }
+  const addrs = servers.map((s) => `127.0.0.1:${s.port}`);
+  const { spawnSync } = await import('node:child_process');
+  const created = spawnSync(process.env.REDIS_CLI_BIN ?? 'redis-cli', ['--cluster', 'create', ...addrs, '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+  if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`);
+  // Every node must agree the cluster is up before clients use it.
+  for (const s of servers) {
+    const r = new Redis({ port: s.port, host: '127.0.0.1' });
+    try {
+      for (let i = 0; i < 200; i++) {
+        const info = await r.cluster('INFO');
+        if (String(info).includes('cluster_state:ok')) break;
+        await sleep(50);
+      }
+    } finally {
+      r.disconnect();
+    }
+  }
+  return {
+    nodes: addrs.join(','),
+    async stop() {
+      for (const s of servers) await s.stop();
+    },
+  };
 }

@@ -202,4 +202,32 @@ describe('faults', () => {
     const counts = await recorded(redis.url, prefix, sessions);
     expect(sessions.filter((s) => counts.get(s) !== 4)).toEqual([]);
   }, 90_000);
+
+  it('four workers on interleaved events of the same sessions never lose an update', async () => {
+    const redis = await startRedisServer();
+    cleanup.push(() => redis.stop());
+    const prefix = testPrefix('four');
+    const e = env(redis, prefix, { RG_INGEST_PARTITIONS: '1', RG_BATCH_SIZE: '3', RG_WORKER_CONCURRENCY: '2' });
+    const api = await startService({ api: true, worker: true, env: e }, pino({ level: 'silent' }));
+    cleanup.push(() => api.close());
+    const other = await startService({ api: false, worker: true, env: e }, pino({ level: 'silent' }));
+    cleanup.push(() => other.close());
+    const sessions = Array.from({ length: 10 }, (_, s) => `four-${s}`);
+    const all: Record<string, unknown>[] = [];
+    for (let i = 0; i < 30; i++) {
+      for (const s of sessions) {
+        all.push({ id: `${s}-${i}`, time: new Date(Date.UTC(2026, 10, 23, 9, 0, i)).toISOString(), type: 'request', session_id: s, tenant: 'acme', ip: `73.22.1.${i % 8}`, user_agent: CHROME });
+      }
+    }
+    for (let i = 0; i < all.length; i += 30) expect((await post(api.url!, all.slice(i, i + 30))).status).toBe(202);
+    await drained(redis.url, prefix, 1);
+    const counts = await recorded(redis.url, prefix, sessions);
+    expect([...counts.values()]).toEqual(sessions.map(() => 30));
+    for (const s of sessions) {
+      const w = await api.runtime.windows.peek(hasher.hash('acme', s));
+      expect(w?.fields.network).toHaveLength(8);
+      expect(w?.fields.network?.reduce((sum, v) => Math.max(sum, v.last), 0)).toBe(Date.UTC(2026, 10, 23, 9, 0, 29));
+    }
+  }, 90_000);
 });
+

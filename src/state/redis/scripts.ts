@@ -47,3 +47,20 @@ export function callScript(target: Redis | Cluster | ReturnType<Redis['pipeline'
   if (typeof fn !== 'function') throw new Error(`Lua script ${script} is not defined on this connection`);
   return fn.apply(target, args);
 }
+
+/**
+ * Runs one script many times in one round trip, replies in order. A single Redis takes one explicit
+ * pipeline; a cluster cannot (a pipeline must stay on one slot), so calls are issued together and the
+ * client's auto-pipelining batches them per node. Either way, calls for one key run in the order given.
+ */
+export async function runScripts(redis: Redis | Cluster, script: string, argsList: readonly (string | number)[][]): Promise<unknown[]> {
+  if (argsList.length === 0) return [];
+  if ((redis as Cluster).isCluster) return Promise.all(argsList.map((args) => callScript(redis, script, args)));
+  const pipeline = (redis as Redis).pipeline();
+  for (const args of argsList) void callScript(pipeline, script, args);
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([err, reply]) => {
+    if (err) throw err;
+    return reply;
+  });
+}

@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { carriedValues, snapshotFromHash, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore } from '../window.js';
 import type { KeySpace } from './keys.js';
-import { callScript, defineScripts } from './scripts.js';
+import { callScript, defineScripts, runScripts } from './scripts.js';
 
 function pairs(flat: string[]): Iterable<[string, string]> {
   const out: [string, string][] = [];
@@ -32,13 +32,9 @@ export class RedisWindowStore implements WindowStore {
 
   async observe(observations: readonly Observation[]): Promise<WindowSnapshot[]> {
     if (observations.length === 0) return [];
-    // One round trip per batch: the scripts run in order on one connection (per node in a cluster),
-    // so events of one session are applied in the order given.
-    const pipeline = this.redis.pipeline();
-    for (const o of observations) void callScript(pipeline, 'observe', this.args(o));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, reply]) => {
-      if (err) throw err;
+    // One round trip per batch; events of one session are applied in the order given.
+    const replies = await runScripts(this.redis, 'observe', observations.map((o) => this.args(o)));
+    return replies.map((reply) => {
       const [dup, hash, transitions] = reply as [number, string[], string[]];
       return snapshotFromHash(dup === 1, pairs(hash), transitions);
     });
