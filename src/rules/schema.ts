@@ -32,11 +32,31 @@ export const distinctConditionSchema: z.ZodType<DistinctCondition> = z.lazy(() =
 );
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-/** `where`: event field path → value or list of accepted values; a leading `!` on the path negates. */
-export const whereSchema = z.record(
-  z.string().regex(/^!?[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$/, 'a dotted event field path, e.g. ua.is_script'),
-  z.union([scalar, z.array(scalar).min(1)]),
-);
+/**
+ * `where`: event field path → value or list of accepted values; a leading `!` on the path negates, a
+ * trailing `~` makes the values regular expressions (any one matching is enough).
+ */
+export const whereSchema = z
+  .record(
+    z.string().regex(/^!?[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*~?$/, 'a dotted event field path, e.g. ua.is_script (with ! to negate, ~ for regular expressions)'),
+    z.union([scalar, z.array(scalar).min(1)]),
+  )
+  .superRefine((where, ctx) => {
+    for (const [key, value] of Object.entries(where)) {
+      if (!key.endsWith('~')) continue;
+      for (const v of Array.isArray(value) ? value : [value]) {
+        if (typeof v !== 'string' || v.length > 500) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'a regular expression (a string of at most 500 characters)' });
+          continue;
+        }
+        try {
+          new RegExp(v, 'u');
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `not a regular expression: ${(err as Error).message}` });
+        }
+      }
+    }
+  });
 
 const cidrString = z.string().refine((c) => parseCidr(c) !== undefined, 'a CIDR such as 203.0.113.0/24 or 2001:db8::/48');
 const dateString = z.union([z.string(), z.date()]).transform((v, ctx) => {

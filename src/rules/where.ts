@@ -18,12 +18,19 @@ export function compileWhere(where: WhereFilter | undefined): CompiledWhere {
   if (!where) return () => true;
   const tests = Object.entries(where).map(([rawPath, expected]) => {
     const negate = rawPath.startsWith('!');
-    const path = (negate ? rawPath.slice(1) : rawPath).split('.');
-    const accepted = new Set<Scalar>(Array.isArray(expected) ? expected : [expected]);
+    const isRegex = rawPath.endsWith('~');
+    const path = rawPath.slice(negate ? 1 : 0, isRegex ? -1 : undefined).split('.');
+    const values = Array.isArray(expected) ? expected : [expected];
+    const accepted = new Set<Scalar>(values);
+    const patterns = isRegex ? values.map((v) => new RegExp(String(v), 'u')) : [];
+    const one = (x: unknown): boolean => {
+      if (isRegex) return typeof x === 'string' && patterns.some((p) => p.test(x));
+      return (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') && accepted.has(x);
+    };
     return (e: EnrichedEvent) => {
       const v = getPath(e, path);
       // A list-valued field (signals) matches when any of its members is accepted.
-      const hit = Array.isArray(v) ? v.some((x) => accepted.has(x as Scalar)) : (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && accepted.has(v);
+      const hit = Array.isArray(v) ? v.some(one) : one(v);
       return negate ? !hit : hit;
     };
   });

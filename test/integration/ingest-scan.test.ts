@@ -128,10 +128,15 @@ describe('scan: the OTRF CloudTrail recording (stolen EC2 instance-profile crede
   });
 
   // Every address in the recording is anonymised to 1.2.3.4, so the stolen session (ASIA5FLZVX4OPVKKVBMX, 11
-  // aws-cli calls from a laptop) differs from legitimate use only by its client, and its issuance to the instance is
-  // an AWS-service record. The default rule pack has no rule for "instance-profile credentials used by a non-EC2
-  // client"; that is rule work (rules/), not ingestion.
-  it.todo('detects the stolen role session used with a different client (needs a rule in the default pack)');
+  // aws-cli calls from a laptop) differs from legitimate use only by its client: the instance's role session used
+  // by aws-cli on macOS (rule cloud-instance-credentials-off-instance).
+  it('detects the stolen role session used with a different client, and only that', async () => {
+    const { stdout } = await scan([OTRF]);
+    const stolen = new SessionHasher(KEY).hash('123456789123', 'ASIA5FLZVX4OPVKKVBMX');
+    const incidents = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { session: string; rule: { id: string }; count: number });
+    expect(incidents.map((i) => [i.rule.id, i.session === stolen])).toEqual([['cloud-instance-credentials-off-instance', true]]);
+    expect(incidents[0]!.count).toBe(11);
+  });
 });
 
 describe('scan: access logs', () => {
