@@ -27,6 +27,8 @@ const enum S {
   Garbage,
 }
 
+import { BoundedText } from './bounded-text.js';
+
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
 export class JsonArraySplitter {
@@ -34,14 +36,13 @@ export class JsonArraySplitter {
   #depth = 0;
   /** whether the current string is the whole element (a top-level string) */
   #strIsElement = false;
-  #parts: string[] = [];
-  #length = 0;
-  #seen = 0;
-  #overflow = false;
+  readonly #element: BoundedText;
   #line = 1;
   #elementLine = 1;
 
-  constructor(private readonly maxElementChars: number) {}
+  constructor(maxElementChars: number) {
+    this.#element = new BoundedText(maxElementChars);
+  }
 
   push(chunk: string): ArrayPiece[] {
     const out: ArrayPiece[] = [];
@@ -143,8 +144,8 @@ export class JsonArraySplitter {
       case S.Str:
       case S.Escape: {
         const line = this.#elementLine;
-        const piece: ArrayPiece = this.#overflow
-          ? { line, tooLarge: true, length: this.#seen }
+        const piece: ArrayPiece = this.#element.overflow
+          ? { line, tooLarge: true, length: this.#element.seen }
           : { line, error: 'the input ended inside this element (truncated JSON)' };
         this.#reset();
         this.#state = S.After;
@@ -160,33 +161,19 @@ export class JsonArraySplitter {
   }
 
   #append(s: string): void {
-    this.#seen += s.length;
-    if (this.#overflow) return;
-    if (this.#length + s.length > this.maxElementChars) {
-      this.#overflow = true;
-      this.#parts = [];
-      this.#length = 0;
-      return;
-    }
-    this.#parts.push(s);
-    this.#length += s.length;
+    this.#element.append(s);
   }
 
   #finish(last: string): ArrayPiece {
-    this.#append(last);
+    this.#element.append(last);
     const line = this.#elementLine;
-    const piece: ArrayPiece = this.#overflow
-      ? { line, tooLarge: true, length: this.#seen }
-      : { line, text: this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('') };
-    this.#reset();
-    return piece;
+    const { text, seen } = this.#element.take();
+    this.#depth = 0;
+    return text === undefined ? { line, tooLarge: true, length: seen } : { line, text };
   }
 
   #reset(): void {
-    this.#parts = [];
-    this.#length = 0;
-    this.#seen = 0;
-    this.#overflow = false;
+    this.#element.take();
     this.#depth = 0;
   }
 }
