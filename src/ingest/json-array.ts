@@ -2,6 +2,7 @@
 // text of each element, so a vendor export of any size is read with memory bounded by its largest element.
 // It only finds element boundaries (strings, escapes, nesting); each element is then parsed with JSON.parse, so a
 // malformed element is one bad record and the elements around it still count.
+import { BoundedText } from './bounded-text.js';
 
 export type ArrayPiece =
   | { line: number; text: string }
@@ -26,8 +27,6 @@ const enum S {
   /** unexpected data after the array: reported once, the rest is not read as records */
   Garbage,
 }
-
-import { BoundedText } from './bounded-text.js';
 
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 
