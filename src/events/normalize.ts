@@ -24,9 +24,13 @@ export class SessionHasher {
     if (this.#key.length < 16) throw new Error('session HMAC key is too short');
   }
 
-  /** 128 bits of HMAC-SHA256 is ample for identity and halves the memory of every key and set member. */
+  /**
+   * HMAC over `<tenant length>:<tenant>:<session id>`: the length prefix keeps (tenant "a:b", session "c") and
+   * (tenant "a", session "b:c") apart. 128 bits of HMAC-SHA256 is ample for identity and halves the memory of
+   * every key and set member.
+   */
   hash(tenant: string, sessionId: string): string {
-    return createHmac('sha256', this.#key).update(tenant).update(':').update(sessionId).digest('hex').slice(0, 32);
+    return createHmac('sha256', this.#key).update(`${tenant.length}:${tenant}:`).update(sessionId).digest('hex').slice(0, 32);
   }
 }
 

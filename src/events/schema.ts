@@ -2,6 +2,7 @@
 // Raw session ids exist only in `CanonicalEventInput`; `normalize()` replaces them with a keyed HMAC
 // before the event goes anywhere else (see src/events/normalize.ts).
 import { isIP } from 'node:net';
+import { canonicalIp } from '../enrich/network.js';
 import { z } from 'zod';
 
 export const EVENT_TYPES = ['login', 'request', 'refresh', 'rotate', 'logout', 'revoke', 'login_failed'] as const;
@@ -44,9 +45,15 @@ const timeSchema = z.union([z.string().max(64), z.number()]).transform((value, c
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 export function parseRfc3339(value: string): number | undefined {
-  if (!RFC3339.test(value)) return undefined;
+  const m = RFC3339.exec(value);
+  if (!m) return undefined;
   const ms = Date.parse(value.replace(' ', 'T'));
-  return Number.isNaN(ms) ? undefined : ms;
+  if (Number.isNaN(ms)) return undefined;
+  // Date.parse rolls impossible dates over (Feb 30 → Mar 1, 24:00 → next day); RFC 3339 makes them invalid.
+  const [y, mo, d, h, mi, s] = value.slice(0, 19).split(/[-T tT:]/).map(Number) as [number, number, number, number, number, number];
+  const probe = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d || probe.getUTCHours() !== h || probe.getUTCMinutes() !== mi || probe.getUTCSeconds() !== s) return undefined;
+  return ms;
 }
 
 const ipSchema = z
@@ -57,23 +64,26 @@ const ipSchema = z
     let ip = value.trim();
     const zone = ip.indexOf('%');
     if (zone !== -1) ip = ip.slice(0, zone);
-    if (/^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) ip = ip.slice(7);
     if (isIP(ip) === 0) {
       ctx.addIssue({ code: 'custom', message: 'ip is not an IPv4 or IPv6 address' });
       return z.NEVER;
     }
-    return ip.toLowerCase();
+    // One spelling per address (IPv4-mapped → IPv4, IPv6 compressed lower-case), so re-sends dedup.
+    return canonicalIp(ip) ?? ip.toLowerCase();
   });
 
 const text = (max: number) => z.string().min(1).max(max);
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Session ids are hashed as UTF-8, where lone surrogates all become U+FFFD: refuse them rather than merge ids. */
+const sessionIdText = text(LIMITS.sessionId).refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)');
 
 export const canonicalEventSchema = z
   .object({
     id: text(LIMITS.id).optional(),
     time: timeSchema,
     type: z.enum(EVENT_TYPES),
-    session_id: text(LIMITS.sessionId),
-    new_session_id: text(LIMITS.sessionId).optional(),
+    session_id: sessionIdText,
+    new_session_id: sessionIdText.optional(),
     user_id: text(LIMITS.userId).optional(),
     ip: ipSchema,
     user_agent: z.string().max(LIMITS.userAgent).optional(),

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { EVENT_TYPES } from '../events/schema.js';
 import { SEVERITIES } from '../incidents/model.js';
 import { durationMs } from './duration.js';
+import { nearest } from './yaml.js';
 import { NETWORK_CLASSES, parseCidr } from './lists.js';
 
 /** Fields the session window tracks; distinct-count rules count these. */
@@ -32,6 +33,15 @@ export const distinctConditionSchema: z.ZodType<DistinctCondition> = z.lazy(() =
 );
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** The enriched event's fields that `where` may name (src/events/schema.ts EnrichedEvent). */
+export const EVENT_PATHS = [
+  'id', 'time', 'type', 'session', 'new_session', 'user', 'tenant', 'ip', 'user_agent', 'device_id', 'app', 'asn', 'country',
+  'is_proxy', 'signals', 'network', 'net_class',
+  'geo.country', 'geo.region', 'geo.city', 'geo.lat', 'geo.lon', 'geo.accuracy_km',
+  'as.number', 'as.org',
+  'ua.browser', 'ua.browser_major', 'ua.os', 'ua.device', 'ua.is_script',
+];
 /**
  * `where`: event field path → value or list of accepted values; a leading `!` on the path negates, a
  * trailing `~` makes the values regular expressions (any one matching is enough).
@@ -43,6 +53,13 @@ export const whereSchema = z
   )
   .superRefine((where, ctx) => {
     for (const [key, value] of Object.entries(where)) {
+      // A misspelt path never matches: it would silently disable the rule (or silently drop an exclusion).
+      const path = key.replace(/^!/, '').replace(/~$/, '');
+      if (!EVENT_PATHS.includes(path)) {
+        const suggestion = nearest(path, EVENT_PATHS);
+        ctx.addIssue({ code: 'custom', path: [key], message: `no event field "${path}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}` });
+        continue;
+      }
       if (!key.endsWith('~')) continue;
       for (const v of Array.isArray(value) ? value : [value]) {
         if (typeof v !== 'string' || v.length > 500) {

@@ -102,6 +102,12 @@ describe('per-token rate limit', () => {
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(await limited.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
       expect((await get('other-token-0123456789ab')).status).toBe(200);
+      expect((await fetch(`${svc.url}/healthz`)).status).toBe(200); // health is never limited
+      const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: 'Bearer other-token-0123456789ab' } })).text();
+      expect(metrics).toMatch(/rg_ingest_shed_total\{reason="token_rate_limit"\} [1-9]/);
+      expect(metrics).not.toContain(TOKEN);
+      await sleep(Number(limited.headers.get('retry-after')) * 1000 + 100);
+      expect((await get(TOKEN)).status).toBe(200); // served again once the bucket refills
     } finally {
       await svc.close();
       await r2.stop();

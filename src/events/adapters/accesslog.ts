@@ -121,7 +121,8 @@ function convert(record: unknown, opts: AccessLogOptions = {}): AdapterResult {
   if (typeof record !== 'string') return skip('unrecognized_record', 'an access-log record is one text line');
   if (record.length > MAX_LINE) return skip('too_large', `line of ${record.length} characters`);
   const line = parseAccessLogLine(record);
-  if (!line) return skip('unparseable_line', `not a combined/common log line: ${record.slice(0, 80)}`);
+  // The line is not quoted: it may carry the very session cookie we must never echo.
+  if (!line) return skip('unparseable_line', `not a combined/common log line (${record.length} characters)`);
 
   const time = parseClfTime(line.time);
   if (!time.ok) return skip(time.skip, time.message);

@@ -220,8 +220,18 @@ export function parseIp(value: unknown): IpResult {
 // ---------------------------------------------------------------------------------------------------------------
 // Results
 
+const MAX_SKIP_MESSAGE = 200;
+
+/** Skip messages quote record fields for the operator; a record can hold anything, so they are bounded. */
 export function skip(reason: SkipReason, message: string): AdapterResult {
-  return { ok: false, skip: reason, message };
+  return { ok: false, skip: reason, message: message.length > MAX_SKIP_MESSAGE ? `${cutText(message, MAX_SKIP_MESSAGE)}…` : message };
+}
+
+/** Cuts to at most `max` UTF-16 units without leaving half of a surrogate pair at the end. */
+export function cutText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const code = s.charCodeAt(max - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 export interface Draft {
@@ -261,7 +271,7 @@ export function finish(draft: Draft, defaultTenant?: string): AdapterResult {
   put('new_session_id', draft.new_session_id);
   put('user_id', fits(draft.user_id, LIMITS.userId));
   put('ip', draft.ip);
-  put('user_agent', draft.user_agent === undefined ? undefined : draft.user_agent.slice(0, LIMITS.userAgent));
+  put('user_agent', draft.user_agent === undefined ? undefined : cutText(draft.user_agent, LIMITS.userAgent));
   put('tenant', draft.tenant ?? text(defaultTenant));
   put('device_id', fits(draft.device_id, LIMITS.deviceId));
   put('app', fits(draft.app, LIMITS.app));

@@ -31,7 +31,8 @@ export function leefHeaderEscape(value: string): string {
 
 /** The value a LEEF parser reads back: delimiter and line breaks as spaces, per-key limit applied. */
 export function leefValue(key: string, value: string, delimiter: string): string {
-  const safe = lineSafe(value.split(delimiter).join(' '));
+  // Line-safe first: lineSafe turns control characters into U+FFFD, which could itself be the delimiter.
+  const safe = lineSafe(value).split(delimiter).join(' ');
   const limit = ATTRIBUTE_LIMITS[key];
   return limit === undefined ? safe : truncateUtf8(safe, limit);
 }
