@@ -50,6 +50,23 @@ export class Pipeline {
   }
 
   async process(events: readonly AuthEvent[]): Promise<BatchResult> {
+    // A rotation carries the old session's history into the new one; events after a rotate must see that
+    // link, so the batch is cut after each rotate (results never depend on where batches happen to split).
+    const total: BatchResult = { processed: 0, duplicates: 0, detections: 0, changes: [] };
+    let start = 0;
+    for (let i = 0; i < events.length; i++) {
+      if (events[i]!.type !== 'rotate' && i !== events.length - 1) continue;
+      const r = await this.#processSegment(events.slice(start, i + 1));
+      total.processed += r.processed;
+      total.duplicates += r.duplicates;
+      total.detections += r.detections;
+      total.changes.push(...r.changes);
+      start = i + 1;
+    }
+    return total;
+  }
+
+  async #processSegment(events: readonly AuthEvent[]): Promise<BatchResult> {
     const { windows, baselines, rules, incidents, metrics, logger } = this.deps;
     const enriched = events.map((e) => this.enrich(e));
     const userObs: UserObservation[] = [];
