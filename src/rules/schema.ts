@@ -146,6 +146,11 @@ const impossibleTravelParams = {
   min_interval: durationMs.default(60_000),
   /** the previous observation must be at most this old */
   max_interval: durationMs.default(24 * 3_600_000),
+  /**
+   * networks of these classes are not places, at either end: relays, satellite ground stations and mobile
+   * gateways geolocate far from the person using them
+   */
+  ignore_classes: z.array(z.enum(NETWORK_CLASSES)).default([]),
 };
 
 const concurrentUseParams = {

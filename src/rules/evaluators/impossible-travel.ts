@@ -26,11 +26,15 @@ function meta(raw: string): NetworkMeta | undefined {
   }
 }
 
-function previousInSession(ctx: RuleContext): Point | 'none' | 'unlocated' {
+function previousInSession(ctx: RuleContext, ignore: readonly string[]): Point | 'none' | 'unlocated' {
   const e = ctx.event;
   let best: { last: number; value: string; meta: string } | undefined;
   for (const v of ctx.window.fields.network ?? []) {
     if (v.value === e.network || v.last >= e.time) continue;
+    if (ignore.length > 0) {
+      const nc = meta(v.meta)?.nc;
+      if (nc !== undefined && ignore.includes(nc)) continue;
+    }
     if (!best || v.last > best.last) best = v;
   }
   if (!best) return 'none';
@@ -41,9 +45,10 @@ function previousInSession(ctx: RuleContext): Point | 'none' | 'unlocated' {
 
 export function evaluateImpossibleTravel(rule: Params, ctx: RuleContext): RuleOutcome {
   const e = ctx.event;
+  if (e.net_class !== undefined && (rule.ignore_classes as readonly string[]).includes(e.net_class)) return undefined;
   let prev: Point | 'none' | 'unlocated';
   if (rule.scope === 'session') {
-    prev = previousInSession(ctx);
+    prev = previousInSession(ctx, rule.ignore_classes);
   } else {
     const p = ctx.user?.previous_location;
     prev = !p || p.network === e.network || p.time >= e.time ? 'none' : { ...p, place: '' };
