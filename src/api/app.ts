@@ -54,6 +54,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // On shutdown, close every connection, busy keep-alive ones included: a client streaming requests over
     // one connection must not hold the process open. A request cut off got no 202, so its sender retries.
     forceCloseConnections: true,
+    // Errors the router raises before any route runs (a bad percent-encoding, an over-long parameter) get the
+    // same error shape as everything else.
+    frameworkErrors: (error, _req, reply) => {
+      const e = error as { code?: string; statusCode?: number; message: string };
+      const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 400;
+      void (reply as unknown as { status(n: number): { send(b: unknown): unknown } }).status(status).send(errorBody(e.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'PARAMETER_TOO_LONG' : 'BAD_URL', e.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL is not valid'));
+    },
     // Event ids and filter values are user data; keep the router strict about what a path is.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });

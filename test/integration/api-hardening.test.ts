@@ -422,7 +422,7 @@ describe('known defects (it.fails until fixed in src/)', () => {
   // is not a valid url component","statusCode":400}, a path parameter over 200 characters answers 414 with
   // "error":"Bad Request" and FST_ERR_MAX_PARAM_LENGTH; both answer before authentication, without a token. Fix:
   // fastify's frameworkErrors option (or routerOptions.onBadUrl) rendering errorBody().
-  it.fails('errors raised before routing use the API error shape', async () => {
+  it('errors raised before routing use the API error shape', async () => {
     for (const path of ['/v1/incidents/%E0%A4%A', `/v1/incidents/${'a'.repeat(300)}`]) {
       const r = await call('GET', path, { token: SECRETS.admin });
       const body = JSON.parse(r.text) as { error?: unknown };
