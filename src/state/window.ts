@@ -66,7 +66,7 @@ export interface WindowLimits {
 export const DEFAULT_WINDOW_LIMITS: WindowLimits = {
   ttlSeconds: 7 * 24 * 3600,
   valuesPerField: 16,
-  eventIds: 256,
+  eventIds: 128,
   transitions: 16,
 };
 

@@ -68,11 +68,11 @@ export class MemoryWindowStore implements WindowStore {
     const { hash } = s;
     if (s.ids.has(o.event_id)) return snapshotFromHash(true, hash, s.transitions);
 
-    s.ids.set(o.event_id, o.time);
-    if (s.ids.size > this.#limits.eventIds) {
+    if (s.ids.size >= this.#limits.eventIds) {
       const sorted = [...s.ids].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-      for (const [id] of sorted.slice(0, s.ids.size - this.#limits.eventIds)) s.ids.delete(id);
+      for (const [id] of sorted.slice(0, s.ids.size - this.#limits.eventIds + 1)) s.ids.delete(id);
     }
+    s.ids.set(o.event_id, o.time);
 
     incr(hash, 'n', 1);
     const f = hash.get('f');

@@ -49,10 +49,12 @@ if redis.call('ZSCORE', ids, eventId) then
   return reply(1)
 end
 
-redis.call('ZADD', ids, t, eventId)
-if redis.call('ZCARD', ids) > idCap then
-  redis.call('ZREMRANGEBYRANK', ids, 0, -(idCap + 1))
+-- Make room first: a zset that ever grows past zset-max-listpack-entries turns into a skiplist for good
+-- (about 4x the memory), so it never holds more than the cap, not even for a moment.
+if redis.call('ZCARD', ids) >= idCap then
+  redis.call('ZREMRANGEBYRANK', ids, 0, -idCap)
 end
+redis.call('ZADD', ids, t, eventId)
 
 redis.call('HINCRBY', win, 'n', 1)
 local f = tonumber(redis.call('HGET', win, 'f'))
