@@ -12,8 +12,12 @@ export { loadGeo, createGeoLookup, toGeoInfo, type GeoLookup } from './geo.js';
 export { canonicalIp, canonicalizeIPv6, isPublicIp, networkOf } from './network.js';
 export { UserAgentParser, parseUserAgent, UNKNOWN_UA } from './user-agent.js';
 
+/** Names the network class of an address (from the rule pack's lists), folded into the enriched event. */
+export type Classifier = (e: Pick<EnrichedEvent, 'ip' | 'as' | 'is_proxy'>) => string | undefined;
+
 export interface Enricher {
-  enrich(event: AuthEvent): EnrichedEvent;
+  /** With `classify`, the event's `net_class` is set too (one object built per event, not two). */
+  enrich(event: AuthEvent, classify?: Classifier): EnrichedEvent;
 }
 
 export interface EnricherOptions {
@@ -60,22 +64,51 @@ const UNKNOWN_COUNTRIES = new Set(['XX', 'ZZ']);
  */
 export function enricherFrom(parts: EnricherParts): Enricher {
   const { geo, asn, ua } = parts;
+  // Addresses repeat (a session keeps its address for many events): the three lookups are kept per address,
+  // in two generations so the cache stays bounded. The answers are shared between events: never mutate them.
+  let current = new Map<string, AddressFacts>();
+  let older = new Map<string, AddressFacts>();
+  const facts = (ip: string): AddressFacts => {
+    let f = current.get(ip);
+    if (f !== undefined) return f;
+    f = older.get(ip) ?? { geo: geo(ip), as: asn.lookup(ip), network: networkOf(ip) };
+    if (current.size >= ADDRESS_CACHE / 2) {
+      older = current;
+      current = new Map();
+    }
+    current.set(ip, f);
+    return f;
+  };
   return {
-    enrich(event: AuthEvent): EnrichedEvent {
-      let g: GeoInfo = geo(event.ip);
+    enrich(event: AuthEvent, classify?: Classifier): EnrichedEvent {
+      const f = facts(event.ip);
+      let g: GeoInfo = f.geo;
       const given = event.country?.toUpperCase();
       if (given && !UNKNOWN_COUNTRIES.has(given) && g.country !== given) g = { country: given };
 
-      let as: AsInfo | undefined = asn.lookup(event.ip);
+      let as: AsInfo | undefined = f.as;
       if (event.asn !== undefined && event.asn > 0 && as?.number !== event.asn) {
         const org = asn.orgOf(event.asn);
         as = org === undefined ? { number: event.asn } : { number: event.asn, org };
       }
 
-      const network = networkOf(event.ip);
       const info = ua.parse(event.user_agent);
       // `as` is absent (not undefined) when unknown, and sits next to geo in serialized output.
-      return as ? { ...event, geo: g, as, network, ua: info } : { ...event, geo: g, network, ua: info };
+      const out: EnrichedEvent = as ? { ...event, geo: g, as, network: f.network, ua: info } : { ...event, geo: g, network: f.network, ua: info };
+      if (classify) {
+        const cls = classify(out);
+        if (cls !== undefined) out.net_class = cls;
+      }
+      return out;
     },
   };
 }
+
+interface AddressFacts {
+  geo: GeoInfo;
+  as: AsInfo | undefined;
+  network: string;
+}
+
+/** Distinct addresses whose lookups are kept. */
+const ADDRESS_CACHE = 50_000;

@@ -54,8 +54,16 @@ export function splitTransitionKey(key: string): { network: string; asn: string;
 /** Networks of these classes never teach a user's baseline: the attacker's VPN must not become "known". */
 const UNLEARNED_CLASSES = new Set(['anonymizer', 'tor', 'relay']);
 
+const userKeys = new Map<string, string>();
 export function userKey(tenant: string, user: string): string {
-  return createHash('sha256').update(tenant).update('\u0000').update(user).digest('hex').slice(0, 24);
+  const id = `${tenant}\u0000${user}`;
+  let key = userKeys.get(id);
+  if (key === undefined) {
+    key = createHash('sha256').update(tenant).update('\u0000').update(user).digest('hex').slice(0, 24);
+    if (userKeys.size >= 50_000) userKeys.clear();
+    userKeys.set(id, key);
+  }
+  return key;
 }
 
 export function toUserObservation(e: EnrichedEvent): UserObservation | undefined {
@@ -72,7 +80,38 @@ export function toUserObservation(e: EnrichedEvent): UserObservation | undefined
   return obs;
 }
 
+interface Observed {
+  values: ObservedValue[];
+  transition: string;
+}
+
+// An event's values and transition depend only on its address and what was looked up or given for it, its user
+// agent and device id: the same for every event of a session that stays put. Kept (two generations, bounded) and
+// shared between events; the lists are never mutated.
+let observed = new Map<string, Observed>();
+let observedOlder = new Map<string, Observed>();
+const OBSERVED_CACHE = 20_000;
+
 export function toObservation(e: EnrichedEvent): Observation {
+  const key = `${e.ip}\u0000${e.user_agent ?? '\u0001'}\u0000${e.device_id ?? '\u0001'}\u0000${e.geo.country ?? ''}\u0000${e.as?.number ?? ''}\u0000${e.net_class ?? ''}`;
+  let o = observed.get(key);
+  if (o === undefined) {
+    o = observedOlder.get(key) ?? observe(e);
+    if (observed.size >= OBSERVED_CACHE / 2) {
+      observedOlder = observed;
+      observed = new Map();
+    }
+    observed.set(key, o);
+  }
+  const obs: Observation = { session: e.session, event_id: e.id, time: e.time, values: o.values, transition: o.transition };
+  if (e.type === 'logout' || e.type === 'revoke' || e.type === 'rotate') {
+    obs.end = { type: e.type as EndingType };
+    if (e.new_session !== undefined) obs.end.new_session = e.new_session;
+  }
+  return obs;
+}
+
+function observe(e: EnrichedEvent): Observed {
   const values: ObservedValue[] = [];
   const net: NetworkMeta = { ip: e.ip };
   if (e.geo.country) net.cc = e.geo.country;
@@ -101,11 +140,5 @@ export function toObservation(e: EnrichedEvent): Observation {
     values.push({ field: 'ua', value: uaKey(e.user_agent), meta: JSON.stringify(meta) });
   }
   if (e.device_id !== undefined) values.push({ field: 'device_id', value: e.device_id, meta: '' });
-
-  const obs: Observation = { session: e.session, event_id: e.id, time: e.time, values, transition: transitionKey(e.network, e.as?.number, client) };
-  if (e.type === 'logout' || e.type === 'revoke' || e.type === 'rotate') {
-    obs.end = { type: e.type as EndingType };
-    if (e.new_session !== undefined) obs.end.new_session = e.new_session;
-  }
-  return obs;
+  return { values, transition: transitionKey(e.network, e.as?.number, client) };
 }

@@ -2,8 +2,8 @@
 // API (embedded), the BullMQ worker and `replayguard scan`; only the stores behind it differ.
 import type { Enricher } from '../enrich/index.js';
 import type { AuthEvent, EnrichedEvent } from '../events/schema.js';
-import type { Incident } from '../incidents/model.js';
-import type { IncidentStore, RecordOutcome } from '../incidents/store.js';
+import type { Detection, Incident } from '../incidents/model.js';
+import type { IncidentStore, RecordOutcome, RecordResult } from '../incidents/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RuleEngine } from '../rules/engine.js';
@@ -35,6 +35,24 @@ export interface BatchResult {
   changes: IncidentChange[];
 }
 
+/** Records detections: those of one incident (rule, tenant, session) one after another in order, incidents concurrently. */
+async function recordInOrder(incidents: IncidentStore, detections: readonly Detection[]): Promise<RecordResult[]> {
+  if (detections.length === 0) return [];
+  if (detections.length === 1) return [await incidents.record(detections[0]!)];
+  const chains = new Map<string, number[]>();
+  detections.forEach((d, k) => {
+    const key = `${d.rule.id}\u0000${d.tenant}\u0000${d.session}`;
+    const chain = chains.get(key);
+    if (chain) chain.push(k);
+    else chains.set(key, [k]);
+  });
+  const out: RecordResult[] = new Array(detections.length);
+  await Promise.all([...chains.values()].map(async (chain) => {
+    for (const k of chain) out[k] = await incidents.record(detections[k]!);
+  }));
+  return out;
+}
+
 export class Pipeline {
   constructor(private readonly deps: PipelineDeps) {}
 
@@ -43,11 +61,26 @@ export class Pipeline {
   }
 
   enrich(event: AuthEvent): EnrichedEvent {
-    const e = this.deps.enricher.enrich(event);
-    const cls = this.deps.rules.classify(e);
-    // The enricher shares parsed objects between events; copy before adding our own field.
-    return cls === undefined ? e : { ...e, net_class: cls };
+    const rules = this.deps.rules;
+    // The class of an address depends only on the lists, its AS and the proxy flag: kept until the lists change.
+    if (rules.lists !== this.#classLists) {
+      this.#classes.clear();
+      this.#classLists = rules.lists;
+    }
+    return this.deps.enricher.enrich(event, (e) => {
+      const key = `${e.ip}|${e.as?.number ?? ''}|${e.is_proxy === undefined ? '' : e.is_proxy ? 1 : 0}`;
+      let cls = this.#classes.get(key);
+      if (cls === undefined) {
+        cls = rules.classify(e) ?? null;
+        if (this.#classes.size >= 100_000) this.#classes.clear();
+        this.#classes.set(key, cls);
+      }
+      return cls ?? undefined;
+    });
   }
+
+  readonly #classes = new Map<string, string | null>();
+  #classLists: unknown;
 
   async process(events: readonly AuthEvent[]): Promise<BatchResult> {
     // A rotation carries the old session's history into the new one; events after a rotate must see that
@@ -81,6 +114,10 @@ export class Pipeline {
     const [snapshots, users] = await Promise.all([windows.observe(enriched.map(toObservation)), baselines.observe(userObs)]);
     const result: BatchResult = { processed: events.length, duplicates: 0, detections: 0, changes: [] };
 
+    // Evaluate every event first (rules are pure), then record the detections: one chain per incident (dedup
+    // key), in event order within it, the chains concurrently (each record is two round trips; a batch can hold
+    // hundreds of detections), then hand the changes on in event order.
+    const detections: Detection[] = [];
     for (let i = 0; i < enriched.length; i++) {
       const event = enriched[i]!;
       const window = snapshots[i]!;
@@ -98,16 +135,19 @@ export class Pipeline {
       }
       for (const s of evaluation.skips) metrics.ruleSkips.inc({ rule: s.rule, reason: s.reason });
       for (const x of evaluation.excepted) metrics.exceptionsApplied.inc({ rule: x.rule });
-      for (const d of evaluation.detections) {
-        result.detections++;
-        metrics.detections.inc({ rule: d.rule.id });
-        const { incident, outcome } = await incidents.record(d);
-        metrics.incidents.inc({ rule: d.rule.id, outcome });
-        if (outcome === 'unchanged' || outcome === 'suppressed') continue;
-        const change: IncidentChange = { incident, outcome };
-        result.changes.push(change);
-        await this.deps.onIncident?.(change);
-      }
+      for (const d of evaluation.detections) detections.push(d);
+    }
+    const recorded = await recordInOrder(incidents, detections);
+    for (let k = 0; k < detections.length; k++) {
+      const d = detections[k]!;
+      const { incident, outcome } = recorded[k]!;
+      result.detections++;
+      metrics.detections.inc({ rule: d.rule.id });
+      metrics.incidents.inc({ rule: d.rule.id, outcome });
+      if (outcome === 'unchanged' || outcome === 'suppressed') continue;
+      const change: IncidentChange = { incident, outcome };
+      result.changes.push(change);
+      await this.deps.onIncident?.(change);
     }
     metrics.eventsProcessed.inc(events.length);
     if (result.duplicates > 0) metrics.eventsDuplicate.inc(result.duplicates);

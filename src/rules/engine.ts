@@ -7,6 +7,7 @@ import type { NetworkMeta, UserAgentMeta } from '../pipeline/observations.js';
 import type { WindowValue } from '../state/window.js';
 import { baselineEstablished, familiarity } from './baseline.js';
 import { compileCheck } from './evaluators/index.js';
+import { parsedMeta } from './evaluators/meta.js';
 import { compileRiskScore } from './evaluators/risk-score.js';
 import { compileException, type CompiledException } from './exceptions.js';
 import { NetworkLists } from './lists.js';
@@ -48,13 +49,8 @@ export interface Evaluation {
 
 const MAX_EVIDENCE_VALUES = 10;
 
-function parseMeta<T>(meta: string): Partial<T> {
-  if (!meta.startsWith('{')) return {};
-  try {
-    return JSON.parse(meta) as Partial<T>;
-  } catch {
-    return {};
-  }
+function parseMeta<T>(meta: string): Readonly<Partial<T>> {
+  return parsedMeta<T>(meta) ?? ({} as Readonly<Partial<T>>);
 }
 
 function evidenceValue(field: string, v: WindowValue): EvidenceValue {

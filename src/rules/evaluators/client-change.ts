@@ -2,6 +2,7 @@
 // that began in a browser (AiTM kits and cookie stealers replay with curl/python), or the OS or browser
 // family changing mid-session. Unknown values never count as a change.
 import type { UserAgentMeta } from '../../pipeline/observations.js';
+import { parsedMeta } from './meta.js';
 import type { Check } from '../schema.js';
 import type { RuleContext, RuleHit } from '../types.js';
 
@@ -12,11 +13,7 @@ function firstClient(ctx: RuleContext): UserAgentMeta | undefined {
   if (!uas || uas.length === 0) return undefined;
   let first = uas[0]!;
   for (const v of uas) if (v.first < first.first) first = v;
-  try {
-    return JSON.parse(first.meta) as UserAgentMeta;
-  } catch {
-    return undefined;
-  }
+  return parsedMeta<UserAgentMeta>(first.meta) as UserAgentMeta | undefined;
 }
 
 const FIELD_OF = { os: 'os', browser: 'b', device: 'd' } as const;

@@ -6,6 +6,7 @@ import type { NetworkMeta } from '../../pipeline/observations.js';
 import type { Check } from '../schema.js';
 import type { RuleContext, RuleOutcome } from '../types.js';
 import { distanceKm } from './geo.js';
+import { parsedMeta } from './meta.js';
 
 type Params = Extract<Check, { type: 'impossible_travel' }>;
 
@@ -18,12 +19,8 @@ interface Point {
   place: string;
 }
 
-function meta(raw: string): NetworkMeta | undefined {
-  try {
-    return raw.startsWith('{') ? (JSON.parse(raw) as NetworkMeta) : undefined;
-  } catch {
-    return undefined;
-  }
+function meta(raw: string): Partial<NetworkMeta> | undefined {
+  return parsedMeta<NetworkMeta>(raw);
 }
 
 function previousInSession(ctx: RuleContext, ignore: readonly string[]): Point | 'none' | 'unlocated' {

@@ -1,6 +1,7 @@
 // network_class: the session moved onto a hosting/datacenter, anonymizer or Tor network. Infostealer
 // replay usually comes from rented infrastructure; people's sessions come from homes, offices and phones.
 import type { NetworkMeta } from '../../pipeline/observations.js';
+import { parsedMeta } from './meta.js';
 import type { Check } from '../schema.js';
 import type { RuleContext, RuleHit } from '../types.js';
 
@@ -11,12 +12,8 @@ function firstNetwork(ctx: RuleContext): { value: string; nc?: string } | undefi
   if (!nets || nets.length === 0) return undefined;
   let first = nets[0]!;
   for (const v of nets) if (v.first < first.first) first = v;
-  try {
-    const nc = (JSON.parse(first.meta) as NetworkMeta).nc;
-    return nc === undefined ? { value: first.value } : { value: first.value, nc };
-  } catch {
-    return { value: first.value };
-  }
+  const nc = parsedMeta<NetworkMeta>(first.meta)?.nc;
+  return nc === undefined ? { value: first.value } : { value: first.value, nc };
 }
 
 export function evaluateNetworkClass(rule: Params, ctx: RuleContext): RuleHit | undefined {
