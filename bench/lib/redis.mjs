@@ -22,12 +22,13 @@ export function redisCli(port, ...args) {
   return execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
 }
 
-export async function startRedis() {
+/** `extraArgs`: more redis-server options, e.g. ['--hash-max-listpack-value', '512']. */
+export async function startRedis(extraArgs = []) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'rg-bench-redis-'));
   const child = spawn(process.env.REDIS_SERVER_BIN ?? 'redis-server', [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-    '--maxmemory-policy', 'noeviction', '--loglevel', 'warning',
+    '--maxmemory-policy', 'noeviction', '--loglevel', 'warning', ...extraArgs,
   ], { stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; ; i++) {
     try {

@@ -4,35 +4,111 @@
 
   Input:
     KEYS[1] user baseline hash   rg:{u:<user hash>}:b
-    ARGV[1] event time, epoch ms
+    ARGV[1] event time, epoch ms (an integer)
     ARGV[2] ttl, seconds
     ARGV[3] cap of values per kind (least recently seen evicted)
     ARGV[4] 1 to learn this event's values, 0 to leave them out (anonymizer/relay/Tor traffic, failed logins:
             a baseline must not learn the attacker's network)
     ARGV[5] location "lat|lon|accuracy_km|network|session", or '' when the event has none
-    ARGV[6] number of values N, then N pairs: kind (asn|country|client), value
+    ARGV[6] the event's values as their hash fields, `v:<kind>:<value>` (kind: asn|country|client), each as
+            "<bytes>:<field>" ("11:v:asn:7922" ...)
+    ARGV[7] TTL refresh step, ms of event time: an event that learns nothing new re-applies the TTL only when
+            the user's event time moved this far since the last refresh (0: every event)
+    ARGV[8] the event count of the caller's own copy of this baseline ('0': it expects none), or '': when the
+            baseline is at that count before this event, it is not sent back: the caller applies the event to its
+            copy, with the values this event evicted (if any)
 
   Baseline hash fields:
     f   first event time      n   events recorded
     g   last location "time|lat|lon|acc|network|session"
     k:<kind>  values held for kind
     v:<kind>:<value>  "first|last|count"
+    tk  values (ARGV[6]) of the latest learning event   tl / tc  its time, and how many learning events in a row
+        had those same values since they were last written: those values' count is their own plus tc, and
+        their last sight is max(their own last, tl)
+    x   event time of the last TTL refresh
 
-  Output: { previous location or false, flat HGETALL of the baseline }
+  Output: { previous location or false, n, evicted, flat HGETALL of the baseline }, or, when the caller's copy is
+          current (see ARGV[8]): { previous location or false, n, evicted value fields (`v:<kind>:<value>`) }
 ]]
 local key = KEYS[1]
-local t = tonumber(ARGV[1])
-local ttl = tonumber(ARGV[2])
+local ts = ARGV[1]
+local t = tonumber(ts)
+local ttl = ARGV[2]
 local cap = tonumber(ARGV[3])
 local learn = ARGV[4] == '1'
 local loc = ARGV[5]
-local n = tonumber(ARGV[6])
+local tuple = ARGV[6]
+local refresh = tonumber(ARGV[7])
+local expected = ARGV[8]
 
-local prevLoc = redis.call('HGET', key, 'g')
+local head = redis.call('HMGET', key, 'n', 'f', 'g', 'tk', 'tl', 'tc', 'x')
+local before = head[1] or '0'
+local n = tonumber(before) + 1
+local prevLoc = head[3]
+local w, nw = { 'n', n }, 2
+local function put(k, v)
+  w[nw + 1] = k
+  w[nw + 2] = v
+  nw = nw + 2
+end
+local f = tonumber(head[2])
+if not f or t < f then put('f', ts) end
+-- Only a newer observation moves the user's last location (late events don't rewind it).
+if loc ~= '' then
+  local prevTime = prevLoc and tonumber(string.match(prevLoc, '^([^|]*)'))
+  if not prevTime or t >= prevTime then put('g', ts .. '|' .. loc) end
+end
 
-redis.call('HINCRBY', key, 'n', 1)
-local f = tonumber(redis.call('HGET', key, 'f'))
-if not f or t < f then redis.call('HSET', key, 'f', t) end
+local tl = tonumber(head[5])
+local simple = not learn or tuple == '' or (head[4] == tuple and tl and t >= tl)
+if simple then
+  if learn and tuple ~= '' then
+    put('tl', ts)
+    put('tc', (tonumber(head[6]) or 0) + 1)
+  end
+  local x = tonumber(head[7])
+  local refreshNow = not x or t - x >= refresh
+  if refreshNow then put('x', ts) end
+  redis.call('HSET', key, unpack(w, 1, nw))
+  if refreshNow then redis.call('EXPIRE', key, ttl) end
+  if expected == before then return { prevLoc or false, n, {} } end
+  return { prevLoc or false, n, {}, redis.call('HGETALL', key) }
+end
+local evicted = {}
+
+-- "<bytes>:<item>" pairs into a list.
+local function items(s)
+  local out, pos, len = {}, 1, #s
+  while pos <= len do
+    local c = string.find(s, ':', pos, true)
+    local size = tonumber(string.sub(s, pos, c - 1))
+    out[#out + 1] = string.sub(s, c + 1, c + size)
+    pos = c + size + 1
+  end
+  return out
+end
+
+-- Write the pending count and last sight of the previous values before anything reads them.
+local tc = tonumber(head[6]) or 0
+if head[4] and tl and head[4] ~= '' then
+  local keys = items(head[4])
+  local vals = redis.call('HMGET', key, unpack(keys))
+  local fw, nfw = {}, 0
+  for i = 1, #keys do
+    local v = vals[i]
+    if v then
+      local first, last, count = string.match(v, '^([^|]*)|([^|]*)|(.*)$')
+      if tc > 0 or tl > tonumber(last) then
+        if tl > tonumber(last) then last = head[5] end
+        fw[nfw + 1] = keys[i]
+        fw[nfw + 2] = first .. '|' .. last .. '|' .. (tonumber(count) + tc)
+        nfw = nfw + 2
+      end
+    end
+  end
+  if nfw > 0 then redis.call('HSET', key, unpack(fw, 1, nfw)) end
+end
 
 local function evictOldest(kind)
   local prefix = 'v:' .. kind .. ':'
@@ -46,34 +122,41 @@ local function evictOldest(kind)
   end
   if oldestKey then
     redis.call('HDEL', key, oldestKey)
-    redis.call('HINCRBY', key, 'k:' .. kind, -1)
+    evicted[#evicted + 1] = oldestKey
+    return true
+  end
+  return false
+end
+
+local keys = items(tuple)
+local kinds = {}
+local names = {}
+for i = 1, #keys do
+  local kind = string.sub(keys[i], 3, string.find(keys[i], ':', 3, true) - 1)
+  kinds[i] = kind
+  names[i * 2 - 1] = 'k:' .. kind
+  names[i * 2] = keys[i]
+end
+local cur = redis.call('HMGET', key, unpack(names))
+for i = 1, #keys do
+  local v = cur[i * 2]
+  if v then
+    local first, last, count = string.match(v, '^([^|]*)|([^|]*)|(.*)$')
+    if t < tonumber(first) then first = ts end
+    if t > tonumber(last) then last = ts end
+    put(keys[i], first .. '|' .. last .. '|' .. (tonumber(count) + 1))
+  else
+    local c = tonumber(cur[i * 2 - 1]) or 0
+    if c >= cap and evictOldest(kinds[i]) then c = c - 1 end
+    put(keys[i], ts .. '|' .. ts .. '|1')
+    put('k:' .. kinds[i], c + 1)
   end
 end
-
-if learn then
-  for i = 0, n - 1 do
-    local kind, value = ARGV[7 + i * 2], ARGV[8 + i * 2]
-    local vkey = 'v:' .. kind .. ':' .. value
-    local cur = redis.call('HGET', key, vkey)
-    if cur then
-      local first, last, count = string.match(cur, '^([^|]*)|([^|]*)|(.*)$')
-      first, last, count = tonumber(first), tonumber(last), tonumber(count)
-      if t < first then first = t end
-      if t > last then last = t end
-      redis.call('HSET', key, vkey, first .. '|' .. last .. '|' .. (count + 1))
-    else
-      if tonumber(redis.call('HGET', key, 'k:' .. kind) or '0') >= cap then evictOldest(kind) end
-      redis.call('HSET', key, vkey, t .. '|' .. t .. '|1')
-      redis.call('HINCRBY', key, 'k:' .. kind, 1)
-    end
-  end
-end
-
--- Only a newer observation moves the user's last location (late events don't rewind it).
-if loc ~= '' then
-  local prevTime = prevLoc and tonumber(string.match(prevLoc, '^([^|]*)'))
-  if not prevTime or t >= prevTime then redis.call('HSET', key, 'g', t .. '|' .. loc) end
-end
-
+put('tk', tuple)
+put('tl', ts)
+put('tc', 0)
+put('x', ts)
+redis.call('HSET', key, unpack(w, 1, nw))
 redis.call('EXPIRE', key, ttl)
-return { prevLoc or false, redis.call('HGETALL', key) }
+if expected == before then return { prevLoc or false, n, evicted } end
+return { prevLoc or false, n, evicted, redis.call('HGETALL', key) }
