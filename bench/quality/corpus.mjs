@@ -9,7 +9,10 @@
 // /work/shared/corpus/panther-analysis/panther_rule_tests_extracted.jsonl and panther_test_scenarios_extracted.jsonl
 // (or $RG_CORPUS_DIR). Each labelled rule test is one event and runs alone in a fresh embedded pipeline (the
 // tests of different rules reuse the same users and session ids; streaming them together would invent
-// sessions); each scenario and the OTRF dataset run as one time-ordered stream.
+// sessions); each scenario and the OTRF dataset run as one time-ordered stream. The labelled cases whose label
+// assumes earlier state run again with that state (test/fixtures/corpus/panther-analysis/prior-state/), each alone
+// through the installed `replayguard scan`.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +156,45 @@ out.push('');
 out.push(table(['Panther rule', 'test', 'Panther expects', 'needs mocked state', 'adapter gives', 'our incidents', 'verdict'], labelled));
 out.push('');
 out.push(`${tally.caught} of ${tally.caught + tally.missed} positives caught, ${tally.quiet} of ${tally.quiet + tally.falseAlarm} negatives quiet.`);
+
+// ---- B2. the labelled cases whose label assumes earlier state, with that state, through `replayguard scan` ----------
+// test/fixtures/corpus/panther-analysis/prior-state/ holds, per case, the prior record(s) the mock stands for and the
+// labelled record (README.md there explains each). Each file runs alone through the installed command with the
+// shipped rules, exactly as test/e2e/corpus-prior-state.e2e.test.ts runs it.
+{
+  const dir = join(FIXTURES, 'panther-analysis/prior-state');
+  const cases = JSON.parse(readFileSync(join(dir, 'cases.json'), 'utf8'));
+  const rows = [];
+  const t2 = { caught: 0, missed: 0, quiet: 0, falseAlarm: 0 };
+  for (const c of cases) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/replayguard.js'), 'scan', '--format', 'auto', '--rules', join(ROOT, 'rules'), join(dir, c.file)], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', RG_SESSION_KEY: KEY },
+    });
+    if (r.status !== 0) throw new Error(`scan ${c.file} exited ${r.status}: ${r.stderr}`);
+    const summaryLine = r.stderr.split('\n').find((l) => l.startsWith('replayguard scan: {'));
+    const summary = JSON.parse(summaryLine.slice('replayguard scan: '.length));
+    const incidents = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+    const alerts = incidents.filter((i) => !i.monitor);
+    const labelled = readFileSync(join(dir, c.file), 'utf8').trim().split('\n').at(-1);
+    const own = convert([JSON.parse(labelled)]);
+    const adapted = own.events.length > 0 ? own.events.map((e) => e.type).join(', ') : `skipped: ${Object.keys(own.skipped).join(', ')}`;
+    let verdict;
+    if (c.panther_expects) verdict = alerts.length > 0 ? 'caught' : 'missed';
+    else verdict = alerts.length > 0 ? 'alert on a negative' : 'quiet (correct)';
+    t2[{ caught: 'caught', missed: 'missed', 'quiet (correct)': 'quiet' }[verdict] ?? 'falseAlarm']++;
+    const fired = incidents.map((i) => `${i.rule.id}${i.monitor ? ' (monitor)' : ''}`).join(', ') || '–';
+    rows.push([c.rule_id, c.test_name, c.panther_expects ? 'alert' : 'no alert', c.prior, `${summary.events_accepted} of ${summary.events_read}`, adapted, fired, verdict]);
+  }
+  out.push('');
+  out.push('### Labelled cases with their prior state, through scan');
+  out.push('');
+  out.push('Each case alone through `replayguard scan --format auto` with the shipped rules: the earlier record(s) its label assumes, then the labelled record (test/fixtures/corpus/panther-analysis/prior-state/).');
+  out.push('');
+  out.push(table(['Panther rule', 'test', 'Panther expects', 'prior state given', 'events accepted', 'labelled record gives', 'our incidents', 'verdict'], rows));
+  out.push('');
+  out.push(`${t2.caught} of ${t2.caught + t2.missed} positives caught, ${t2.quiet} of ${t2.quiet + t2.falseAlarm} negatives quiet.`);
+}
 
 // ---- C. the multi-event scenarios --------------------------------------------------------------------
 const scen = existsSync(join(LABELS, 'panther_test_scenarios_extracted.jsonl')) ? readJsonl(join(LABELS, 'panther_test_scenarios_extracted.jsonl')) : [];

@@ -77,7 +77,7 @@ describe('POST /v1/events?format=', () => {
     expect(answer.rejected).toEqual(expectedRejections(okta, 'okta'));
     const byCode: Record<string, number> = {};
     for (const r of answer.rejected) byCode[r.code] = (byCode[r.code] ?? 0) + 1;
-    expect(byCode).toEqual({ irrelevant_event_type: 16, no_session: 10, missing_time: 8, invalid_time: 4, unrecognized_record: 2, not_user_activity: 1 });
+    expect(byCode).toEqual({ irrelevant_event_type: 16, no_session: 10, missing_time: 8, invalid_time: 3, unrecognized_record: 2, not_user_activity: 1, service_source_ip: 1 });
     expect(await metric(/rg_records_skipped_total\{format="okta",reason="irrelevant_event_type"\} (\d+)/)).toBe(16);
     // Skips are not validation failures: rg_events_rejected_total does not count them.
     expect(await metric(/rg_events_rejected_total\{reason="irrelevant_event_type"\} (\d+)/)).toBe(0);

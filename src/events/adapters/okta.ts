@@ -102,13 +102,40 @@ function appOf(record: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether the record carries the id of a session Okta had already issued. Okta attaches the external session id
+ * from the `sid` cookie the client sent, so such a record proves the cookie was presented, whatever the outcome.
+ * Sign-in flows before a session exists carry a placeholder (`unknown`) or an Identity Engine pre-authentication
+ * id (`idx…`), which prove nothing about an issued session.
+ */
+function presentsIssuedSession(external: string | undefined): boolean {
+  return external !== undefined && !/^idx/i.test(external);
+}
+
+/**
+ * Okta's own servers acting on a user's behalf (Admin Console operations relayed internally, integrations)
+ * are logged with `Okta-Integrations` as the user agent and an Okta (AWS) address: neither is the user's client,
+ * so the record says nothing about where the session is being used (Okta support article "Okta-Integrations
+ * showing as rawUserAgent with Okta IPs"; Panther's Okta.PotentiallyStolenSession ignores them too).
+ */
+const OKTA_OWN_CLIENT = /^okta-integrations$/i;
+
 function convert(record: unknown, opts: OktaOptions = {}): AdapterResult {
   if (!isObj(record)) return skip('unrecognized_record', 'an Okta event is a JSON object');
   const eventType = text(own(record, 'eventType'));
   if (eventType === undefined) return skip('unrecognized_record', 'no eventType');
   const outcome = text(get(record, 'outcome', 'result'))?.toUpperCase();
+  const external = text(get(record, 'authenticationContext', 'externalSessionId'));
   const mapping = classify(eventType, outcome !== undefined && FAILED.has(outcome), text(get(record, 'actor', 'type')));
   if ('skip' in mapping) return skip(mapping.skip, mapping.why);
+  // A failed verification that presented an issued session (a wrong MFA answer on a step-up, a denied sign-on
+  // policy, a failed re-authentication) is still a use of that session: whoever holds the cookie presented it from
+  // that address and client. Only failures before any session exists are failed sign-ins, which rules set apart.
+  if (mapping.type === 'login_failed' && presentsIssuedSession(external)) mapping.type = 'request';
+  const rawUa = text(get(record, 'client', 'userAgent', 'rawUserAgent'));
+  if (rawUa !== undefined && OKTA_OWN_CLIENT.test(rawUa)) {
+    return skip('service_source_ip', `${eventType} was performed by Okta's own servers (user agent ${rawUa}), not the user's client`);
+  }
 
   // `published` is always UTC in Okta; Panther keeps its own copy in p_event_time when published is redacted.
   const publishedRaw = own(record, 'published');
@@ -118,7 +145,6 @@ function convert(record: unknown, opts: OktaOptions = {}): AdapterResult {
   const ip = parseIp(get(record, 'client', 'ipAddress'));
   if (!ip.ok) return skip(ip.skip, ip.message);
 
-  const external = text(get(record, 'authenticationContext', 'externalSessionId'));
   const dtHash = text(get(record, 'debugContext', 'debugData', 'dtHash'));
   const mode = opts.session ?? 'auto';
   const sessionId =
@@ -139,7 +165,7 @@ function convert(record: unknown, opts: OktaOptions = {}): AdapterResult {
       session_id: sessionId,
       user_id: userOf(record),
       ip: ip.ip,
-      user_agent: text(get(record, 'client', 'userAgent', 'rawUserAgent')),
+      user_agent: rawUa,
       device_id: dtHash,
       app: appOf(record),
       asn: toInt(get(record, 'securityContext', 'asNumber')),

@@ -25,7 +25,11 @@ export const SKIP_REASONS = [
   'missing_ip',
   /** A client address that is not an IPv4/IPv6 address (a placeholder, a hostname, "redacted"). */
   'invalid_ip',
-  /** The "address" is an AWS service principal (e.g. `ec2.amazonaws.com`, `AWS Internal`): the caller is AWS itself. */
+  /**
+   * The address and client are the vendor's own service, not the user's: a CloudTrail `sourceIPAddress` that is an
+   * AWS service principal (`ec2.amazonaws.com`, `AWS Internal`), an Okta event written by Okta's own servers
+   * (`Okta-Integrations`).
+   */
   'service_source_ip',
   /** An access-log line that is not in combined/common format. */
   'unparseable_line',

@@ -11,12 +11,15 @@ describe('okta adapter over the Panther Okta.SystemLog corpus', () => {
     expect(logs).toHaveLength(88);
     const t = runAll(oktaAdapter, logs);
     expect(t.converted).toBe(47);
-    expect(t.byType).toEqual({ login: 12, login_failed: 8, request: 26, revoke: 1 });
+    // login_failed: only the failure before any session (an idx pre-authentication id); the other failures present
+    // an issued session id and count as uses of it (requests).
+    expect(t.byType).toEqual({ login: 12, login_failed: 1, request: 33, revoke: 1 });
     expect(t.skipped).toEqual({
       irrelevant_event_type: 16, // system.*, security.threat.detected, application.integration.*
       no_session: 10, // no externalSessionId and no dtHash
       missing_time: 8, // Panther test events without published or p_event_time
-      invalid_time: 4, // published: "redacted" (the PotentiallyStolenSession tests)
+      invalid_time: 3, // published: "redacted" (the PotentiallyStolenSession tests)
+      service_source_ip: 1, // Okta-Integrations: Okta's own servers, not the user's client
       unrecognized_record: 2, // enrichment-only rows without an eventType
       not_user_activity: 1, // eventType "logout" with no actor
     });
@@ -48,7 +51,22 @@ describe('okta adapter over the Panther Okta.SystemLog corpus', () => {
 
   it('reads lower-cased keys (Panther re-serialisation) and carries isProxy', () => {
     const e = converted(oktaAdapter.convert(log('Okta.Anonymizing.VPN.Login', 'Anonymizing Proxy Used')));
-    expect(e).toMatchObject({ id: 'AbC-123-XyZ', type: 'login_failed', session_id: '100-abc-9999', ip: '1.3.2.4', asn: 701, is_proxy: true });
+    // A failed user.session.start that presented an issued session id (not idx…): a use of that session.
+    expect(e).toMatchObject({ id: 'AbC-123-XyZ', type: 'request', session_id: '100-abc-9999', ip: '1.3.2.4', asn: 701, is_proxy: true });
+  });
+
+  it('a failed MFA verification inside an issued session is a use of it; the same failure before a session is login_failed', () => {
+    const mfa = log('Okta.Phishing.Attempt.Blocked.FastPass', 'FastPass Phishing Block Event');
+    expect(converted(oktaAdapter.convert(mfa))).toMatchObject({ type: 'request', session_id: '100-abc-9999' });
+    const preAuth = { ...mfa, authenticationContext: { externalSessionId: 'idx5xK0example' } };
+    expect(converted(oktaAdapter.convert(preAuth)).type).toBe('login_failed');
+    const noSession = { ...mfa, authenticationContext: { externalSessionId: 'unknown' }, debugContext: { debugData: { dtHash: 'dev1' } } };
+    expect(converted(oktaAdapter.convert(noSession))).toMatchObject({ type: 'login_failed', session_id: 'dt:dev1' });
+  });
+
+  it("events written by Okta's own servers (Okta-Integrations) are not the user's client", () => {
+    const internal = { ...log('Okta.PotentiallyStolenSession', 'Okta internal event should be ignored'), published: '2024-01-15T10:30:00Z' };
+    expect(skipped(oktaAdapter.convert(internal))).toBe('service_source_ip');
   });
 
   it('app.oauth2.token.detect_reuse ends the session (revoke) with the token_reuse signal', () => {
@@ -77,8 +95,10 @@ describe('okta adapter over the Panther Okta.SystemLog corpus', () => {
     expect(skipped(oktaAdapter.convert(log('Okta.ThreatInsight.Security.Threat.Detected', 'Threat Detected Event - Deny')))).toBe('irrelevant_event_type');
   });
 
-  it('user.account.lock is a failed sign-in', () => {
-    expect(converted(oktaAdapter.convert(log('Okta.User.Account.Locked', 'Account Lock Event'))).type).toBe('login_failed');
+  it('user.account.lock is a failed sign-in, unless it presented an issued session', () => {
+    const lock = log('Okta.User.Account.Locked', 'Account Lock Event');
+    expect(converted(oktaAdapter.convert(lock)).type).toBe('request'); // externalSessionId abcd-1234
+    expect(converted(oktaAdapter.convert({ ...lock, authenticationContext: { externalSessionId: 'unknown' } })).type).toBe('login_failed');
   });
 
   it('country names are never turned into codes', () => {
@@ -122,9 +142,10 @@ describe('okta session identity modes', () => {
     expect(converted(oktaAdapter.convert(base, { session: 'dtHash' })).session_id).toBe('dt:hash1');
   });
 
-  it('user.session.end is a logout; a denied evaluation is a failed sign-in', () => {
+  it('user.session.end is a logout; a denied evaluation is a failed sign-in before a session, a use inside one', () => {
     expect(converted(oktaAdapter.convert({ ...base, eventType: 'user.session.end' })).type).toBe('logout');
-    expect(converted(oktaAdapter.convert({ ...base, outcome: { result: 'DENY' } })).type).toBe('login_failed');
+    expect(converted(oktaAdapter.convert({ ...base, outcome: { result: 'DENY' } })).type).toBe('request');
+    expect(converted(oktaAdapter.convert({ ...base, outcome: { result: 'DENY' }, authenticationContext: { externalSessionId: 'idx1' } })).type).toBe('login_failed');
     expect(converted(oktaAdapter.convert({ ...base, eventType: 'app.oauth2.as.token.grant.refresh_token' })).type).toBe('refresh');
   });
 
