@@ -24,19 +24,19 @@ const KEY = 'replayguard-quality-bench-fixed-key-0123456789';
  * corporate-egress.yaml: "fill in your ranges"): the simulated tenants' office NAT and VPN egress addresses
  * replace the placeholder. Nothing else is added.
  */
-export async function loadRulePack(rulesDir, corporateEgress) {
+/** The shipped rule pack, with the simulated tenants' office and VPN egress in place of the two placeholder lists. */
+export async function loadRulePack(rulesDir, egress) {
   const loaded = await loadRuleDir(rulesDir);
   if (loaded.errors.length > 0) throw new Error(`rule pack has errors:\n${loaded.errors.map((e) => `${e.file}:${e.line}: ${e.message}`).join('\n')}`);
   const { lists } = await loadListDir(join(rulesDir, 'lists'));
-  const shipped = lists.find((l) => l.name === 'corporate-egress');
-  const operator = {
-    name: 'corporate-egress',
-    class: 'corporate',
+  const operator = [['corporate-egress', 'corporate', egress.corporate], ['vpn-egress', 'vpn', egress.vpn]].map(([name, cls, ips]) => ({
+    name,
+    class: cls,
     file: '(bench: the simulated tenants\' egress)',
     asns: new Set(),
-    cidrs: new CidrSet(corporateEgress.map((ip) => `${ip}/32`)),
-  };
-  const merged = [...lists.filter((l) => l !== shipped), operator];
+    cidrs: new CidrSet(ips.map((ip) => `${ip}/32`)),
+  }));
+  const merged = [...lists.filter((l) => !operator.some((o) => o.name === l.name)), ...operator];
   return { rules: loaded.rules, lists: new NetworkLists(merged), listNames: lists.map((l) => l.name) };
 }
 
@@ -64,8 +64,8 @@ export class Books {
 
   enricher(inner) {
     return {
-      enrich: (event) => {
-        const e = inner.enrich(event);
+      enrich: (event, classify) => {
+        const e = inner.enrich(event, classify);
         const at = this.batch.get(event.id);
         if (at) {
           for (const [i, b] of this.baselines.entries()) {
@@ -132,7 +132,7 @@ export async function runQuality({ rulesDir = 'rules', batchSize = 1, onProgress
   const t0 = performance.now();
   const enricher = await createEnricher();
   const simulation = await createSimulation({ ...simOpts, enricher });
-  const pack = await loadRulePack(rulesDir, simulation.sim.world.corporateEgress);
+  const pack = await loadRulePack(rulesDir, simulation.sim.world.egress);
   const books = new Books();
   const metrics = new Metrics();
   const pipeline = new Pipeline({

@@ -159,6 +159,8 @@ export function buildWorld(rng, nets, { users: userCount, days, measuredFrom }) 
 
   const corporate = [];
   for (const o of Object.values(offices)) for (const a of o.egress) corporate.push(a.ip);
-  for (const t of Object.values(gateways)) for (const g of Object.values(t)) for (const a of g.egress) corporate.push(a.ip);
-  return { users, offices, gateways, corporateEgress: [...new Set(corporate)] };
+  const vpn = [];
+  for (const t of Object.values(gateways)) for (const g of Object.values(t)) for (const a of g.egress) vpn.push(a.ip);
+  // What an operator puts in rules/lists/corporate-egress.yaml and rules/lists/vpn-egress.yaml.
+  return { users, offices, gateways, egress: { corporate: [...new Set(corporate)], vpn: [...new Set(vpn)] } };
 }

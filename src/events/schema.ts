@@ -159,6 +159,6 @@ export interface EnrichedEvent extends AuthEvent {
   /** network identity: the IPv4 address itself, or the /64 of an IPv6 address */
   network: string;
   ua: UserAgentInfo;
-  /** hosting, anonymizer, tor, relay, satellite, mobile, corporate: from rules/lists (src/rules/lists.ts) */
+  /** hosting, anonymizer, tor, relay, vpn, satellite, mobile, corporate: from rules/lists (src/rules/lists.ts) */
   net_class?: string;
 }

@@ -60,7 +60,7 @@ export interface Detection {
   evidence: Evidence;
   /** what the rule asks for: alert, or revoke in shadow or enforce mode */
   action: IncidentAction;
-  /** the user has no established baseline yet: recorded for review, never acted on */
+  /** recorded for review, never acted on: the rule's action is monitor, or the user has no established baseline yet */
   monitor: boolean;
   /** hits within this long of the last emitted one are counted, not emitted again (0: no cooldown) */
   cooldown_ms: number;

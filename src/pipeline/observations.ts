@@ -54,6 +54,9 @@ export function splitTransitionKey(key: string): { network: string; asn: string;
 /** Networks of these classes never teach a user's baseline: the attacker's VPN must not become "known". */
 const UNLEARNED_CLASSES = new Set(['anonymizer', 'tor', 'relay']);
 
+/** Sign-ins through these networks say nothing about where the person is (rented, relayed, tunnelled, beamed). */
+const UNPLACED_CLASSES = new Set(['hosting', 'anonymizer', 'tor', 'relay', 'vpn', 'satellite']);
+
 const userKeys = new Map<string, string>();
 export function userKey(tenant: string, user: string): string {
   const id = `${tenant}\u0000${user}`;
@@ -73,6 +76,10 @@ export function toUserObservation(e: EnrichedEvent): UserObservation | undefined
   if (e.geo.country) values.push({ kind: 'country', value: e.geo.country });
   if (e.user_agent !== undefined) values.push({ kind: 'client', value: `${e.ua.browser}/${e.ua.os}/${e.ua.device}` });
   const learn = e.type !== 'login_failed' && !(e.net_class !== undefined && UNLEARNED_CLASSES.has(e.net_class));
+  if (e.geo.country && !(e.net_class !== undefined && UNPLACED_CLASSES.has(e.net_class))) {
+    if (e.type === 'login') values.push({ kind: 'signin', value: e.geo.country });
+    if (e.user_agent !== undefined) values.push({ kind: 'presence', value: `${e.geo.country}|${e.ua.browser}/${e.ua.os}/${e.ua.device}` });
+  }
   const obs: UserObservation = { user: userKey(e.tenant, e.user), time: e.time, learn, values };
   if (e.geo.lat !== undefined && e.geo.lon !== undefined) {
     obs.location = { lat: e.geo.lat, lon: e.geo.lon, acc: e.geo.accuracy_km ?? 0, network: e.network, session: e.session };

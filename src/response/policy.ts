@@ -44,7 +44,7 @@ export async function decide(
   killSwitch = false,
 ): Promise<Decision> {
   if (incident.action === 'alert') return { kind: 'none', why: 'the rule only alerts' };
-  if (incident.monitor) return { kind: 'none', why: 'monitor mode: the user has no established baseline' };
+  if (incident.monitor) return { kind: 'none', why: 'monitor mode: a monitor-only rule, or a user without an established baseline' };
   const tenant = policy.tenants[incident.tenant] ?? {};
   const minSeverity: Severity = tenant.min_severity ?? policy.min_severity;
   if (severityRank(incident.severity) < severityRank(minSeverity)) return { kind: 'none', why: `severity ${incident.severity} is below ${minSeverity}` };

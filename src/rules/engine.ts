@@ -157,7 +157,7 @@ export class RuleEngine {
         out.excepted.push({ rule: r.rule.id, reason: exception.source.reason });
         continue;
       }
-      let monitor = false;
+      let monitor = r.rule.action === 'monitor';
       const req = r.rule.baseline;
       if (req) {
         if (!baselineEstablished(ctx.event, ctx.user, req)) {
@@ -165,14 +165,18 @@ export class RuleEngine {
             out.skips.push({ rule: r.rule.id, reason: 'no_baseline' });
             continue;
           }
-          monitor = req.cold_start === 'monitor';
+          monitor ||= req.cold_start === 'monitor';
         } else {
-          const verdicts = req.new_for_user.map((k) => familiarity(ctx.event, ctx.window, ctx.user, k, req.days));
+          const verdicts = req.new_for_user.map((k) => familiarity(ctx.event, ctx.window, ctx.user, k, req.days, req.corroborate_travel));
           if (verdicts.includes('unknown_value')) {
             out.skips.push({ rule: r.rule.id, reason: 'missing_value' });
             continue;
           }
           if (verdicts.includes('known')) continue;
+          if (verdicts.includes('travel')) {
+            out.skips.push({ rule: r.rule.id, reason: 'travel_corroborated' });
+            continue;
+          }
         }
       }
       const e = ctx.event;
@@ -185,7 +189,7 @@ export class RuleEngine {
         time: e.time,
         event_id: e.id,
         evidence: buildEvidence(ctx, outcome),
-        action: r.rule.action === 'alert' ? 'alert' : `revoke:${r.rule.action.mode}`,
+        action: r.rule.action === 'alert' || r.rule.action === 'monitor' ? 'alert' : `revoke:${r.rule.action.mode}`,
         monitor,
         cooldown_ms: r.rule.suppress,
       };

@@ -10,7 +10,7 @@ import type { RuleLoadError } from './loader.js';
 import { parseYamlWithPositions } from './yaml.js';
 
 /** Most specific first: an address on several lists takes the first class here. */
-export const NETWORK_CLASSES = ['tor', 'anonymizer', 'relay', 'hosting', 'satellite', 'mobile', 'corporate'] as const;
+export const NETWORK_CLASSES = ['tor', 'anonymizer', 'relay', 'vpn', 'hosting', 'satellite', 'mobile', 'corporate'] as const;
 export type NetworkClass = (typeof NETWORK_CLASSES)[number];
 
 const listSchema = z.strictObject({

@@ -117,6 +117,11 @@ export const baselineSchema = z.strictObject({
   min_events: z.number().int().min(0).default(10),
   /** without an established baseline: record the detection in monitor mode, alert anyway, or stay quiet */
   cold_start: z.enum(['monitor', 'alert', 'skip']).default('monitor'),
+  /**
+   * a new ASN or country in a country the session moved to and the user has signed in from afresh since the
+   * session began counts as travel, not new (src/rules/baseline.ts travelCorroborated)
+   */
+  corroborate_travel: z.boolean().default(true),
 });
 export type BaselineRequirement = z.output<typeof baselineSchema>;
 
@@ -159,6 +164,11 @@ const concurrentUseParams = {
   window: durationMs.default(30 * 60_000),
   /** returns to a value seen earlier in the window: A,B,A,B has 2; one move A→B has 0 */
   min_returns: z.number().int().min(1).max(100).default(2),
+  /**
+   * networks of these classes are left out of the sequence: a tunnel that drops and reconnects (`vpn`) makes
+   * its user alternate between the home line and the concentrator all day
+   */
+  ignore_classes: z.array(z.enum(NETWORK_CLASSES)).default([]),
 };
 
 const clientChangeParams = {
@@ -212,6 +222,8 @@ export type RiskSignal = z.output<typeof signalSchema>;
 
 const riskScoreParams = {
   signals: z.array(signalSchema).min(1).max(50),
+  /** as in `baseline`: a new_for_user signal does not hold for a value corroborated as travel */
+  corroborate_travel: z.boolean().default(true),
   threshold: z.number().min(1),
   /** user-baseline settings used by new_for_user signals */
   baseline_days: z.number().int().min(1).max(365).default(30),
@@ -231,8 +243,13 @@ const common = {
   baseline: baselineSchema.optional(),
   /** per (rule, session) cooldown: hits within it are counted on the incident, not re-emitted */
   suppress: durationMs.default(0),
+  /**
+   * alert; monitor (every incident recorded in monitor mode, for review and context, never an alert or a
+   * revocation: for weak signals that are better read beside others); or revoke (shadow: decided and logged,
+   * enforce: sent)
+   */
   action: z
-    .union([z.literal('alert'), z.strictObject({ type: z.literal('revoke'), mode: z.enum(['shadow', 'enforce']).default('shadow') })])
+    .union([z.literal('alert'), z.literal('monitor'), z.strictObject({ type: z.literal('revoke'), mode: z.enum(['shadow', 'enforce']).default('shadow') })])
     .default('alert'),
   false_positives: z.array(z.string().max(1000)).default([]),
   references: z.array(z.string().max(500)).default([]),

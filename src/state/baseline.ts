@@ -3,13 +3,28 @@
 // own home ISP is not a session moving to a datacenter abroad) and measure travel across sessions.
 import type { BaselineKind } from '../rules/schema.js';
 
+/**
+ * What a baseline keeps per user: the kinds rules ask about (`new_for_user`), and two kinds that tell a
+ * traveller from a replayed session (src/rules/baseline.ts travelCorroborated), both only from networks that
+ * place the person (not hosting, anonymizers, relays, VPN concentrators or satellite PoPs):
+ * - `signin`: the countries the user signed in from afresh (a login needs the password and MFA; a stolen cookie
+ *   does not give them);
+ * - `presence`: "<country>|<client>", where each of the user's clients was last seen (a thief replays the cookie
+ *   of one device; the victim's other devices stay where the victim is).
+ */
+export type StoredKind = BaselineKind | 'signin' | 'presence';
+
+export function emptyBaselineValues(): Record<StoredKind, Map<string, BaselineValue>> {
+  return { asn: new Map(), country: new Map(), client: new Map(), signin: new Map(), presence: new Map() };
+}
+
 export interface UserObservation {
   /** hash of tenant + user id */
   user: string;
   time: number;
   learn: boolean;
   location?: { lat: number; lon: number; acc: number; network: string; session: string };
-  values: { kind: BaselineKind; value: string }[];
+  values: { kind: StoredKind; value: string }[];
 }
 
 export interface BaselineValue {
@@ -30,7 +45,7 @@ export interface UserLocation {
 export interface UserSnapshot {
   first_seen: number;
   events: number;
-  values: Record<BaselineKind, Map<string, BaselineValue>>;
+  values: Record<StoredKind, Map<string, BaselineValue>>;
   /** the user's last located observation before this event, in any session */
   previous_location?: UserLocation;
 }
@@ -59,11 +74,11 @@ export function locationArg(o: UserObservation): string {
 }
 
 export function userSnapshotFromHash(hash: Iterable<[string, string]>, previous: string | false | null): UserSnapshot {
-  const snap: UserSnapshot = { first_seen: 0, events: 0, values: { asn: new Map(), country: new Map(), client: new Map() } };
+  const snap: UserSnapshot = { first_seen: 0, events: 0, values: emptyBaselineValues() };
   for (const [k, raw] of hash) {
     if (k.startsWith('v:')) {
       const sep = k.indexOf(':', 2);
-      const kind = k.slice(2, sep) as BaselineKind;
+      const kind = k.slice(2, sep) as StoredKind;
       const [first, last, count] = raw.split('|');
       snap.values[kind]?.set(k.slice(sep + 1), { first: Number(first), last: Number(last), count: Number(count) });
     } else if (k === 'f') snap.first_seen = Number(raw);

@@ -48,8 +48,8 @@ describe('rule hot reload', () => {
     expect(ids()).toContain('session-multi-network-multi-device');
 
     expect(runtime.rules.classify({ ip: '192.0.2.10' })).toBe('corporate');
-    writeFileSync(join(dir, 'lists', 'corporate-egress.yaml'), 'name: corporate-egress\nclass: corporate\ncidrs: [198.51.100.0/24]\n');
-    await until(() => runtime!.rules.classify({ ip: '198.51.100.7' }) === 'corporate', 'the list change');
+    writeFileSync(join(dir, 'lists', 'corporate-egress.yaml'), 'name: corporate-egress\nclass: corporate\ncidrs: [203.0.113.0/24]\n');
+    await until(() => runtime!.rules.classify({ ip: '203.0.113.7' }) === 'corporate', 'the list change');
     expect(runtime.rules.classify({ ip: '192.0.2.10' })).toBeUndefined();
   });
 

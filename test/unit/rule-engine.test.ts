@@ -51,14 +51,14 @@ describe('rule engine', () => {
 
   it('runs cold-start users in monitor mode and skips them when asked', () => {
     const base = MATCH + 'baseline: { new_for_user: [asn], min_age: 7d, min_events: 3, cold_start: COLD }\n';
-    const young: UserSnapshot = { first_seen: NOW - 86_400_000, events: 50, values: { asn: new Map(), country: new Map(), client: new Map() } };
+    const young: UserSnapshot = { first_seen: NOW - 86_400_000, events: 50, values: { asn: new Map(), country: new Map(), client: new Map(), signin: new Map(), presence: new Map() } };
     const monitor = new RuleEngine([rule(base.replace('COLD', 'monitor'))]).evaluate({ event: event(), window, user: young });
     expect(monitor.detections[0]?.monitor).toBe(true);
     const skip = new RuleEngine([rule(base.replace('COLD', 'skip'))]).evaluate({ event: event(), window, user: young });
     expect(skip.detections).toHaveLength(0);
     expect(skip.skips).toEqual([{ rule: 'any-request', reason: 'no_baseline' }]);
 
-    const known: UserSnapshot = { first_seen: NOW - 30 * 86_400_000, events: 50, values: { asn: new Map([['64500', { first: NOW - 20 * 86_400_000, last: NOW - 86_400_000, count: 9 }]]), country: new Map(), client: new Map() } };
+    const known: UserSnapshot = { first_seen: NOW - 30 * 86_400_000, events: 50, values: { asn: new Map([['64500', { first: NOW - 20 * 86_400_000, last: NOW - 86_400_000, count: 9 }]]), country: new Map(), client: new Map(), signin: new Map(), presence: new Map() } };
     const established = new RuleEngine([rule(base.replace('COLD', 'monitor'))]);
     expect(established.evaluate({ event: event(), window, user: known }).detections).toHaveLength(0); // AS known
     const fresh = established.evaluate({ event: event({ as: { number: 64501 } }), window, user: known });

@@ -3,17 +3,30 @@
 import { splitTransitionKey } from '../../pipeline/observations.js';
 import type { Check } from '../schema.js';
 import type { RuleContext, RuleHit } from '../types.js';
+import { parsedMeta } from './meta.js';
+import type { NetworkMeta } from '../../pipeline/observations.js';
 
 type Params = Extract<Check, { type: 'concurrent_use' }>;
 
 export function evaluateConcurrentUse(rule: Params, ctx: RuleContext): RuleHit | undefined {
   const since = ctx.event.time - rule.window;
+  // The class of each network of the session, as stored with it on first sight.
+  let ignored: Set<string> | undefined;
+  if (rule.ignore_classes.length > 0) {
+    ignored = new Set();
+    for (const v of ctx.window.fields.network ?? []) {
+      const nc = parsedMeta<NetworkMeta>(v.meta)?.nc;
+      if (nc !== undefined && (rule.ignore_classes as readonly string[]).includes(nc)) ignored.add(v.value);
+    }
+  }
   // Transitions are newest first; walk oldest to newest inside the window.
   const seq: string[] = [];
   for (let i = ctx.window.transitions.length - 1; i >= 0; i--) {
     const t = ctx.window.transitions[i]!;
     if (t.time < since) continue;
-    const v = splitTransitionKey(t.key)[rule.on];
+    const key = splitTransitionKey(t.key);
+    if (ignored?.has(key.network)) continue;
+    const v = key[rule.on];
     if (v === '') continue; // an unknown AS is not a place
     if (seq[seq.length - 1] !== v) seq.push(v);
   }

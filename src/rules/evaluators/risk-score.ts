@@ -26,7 +26,7 @@ export function compileRiskScore(rule: RuleOf<'risk_score'>): (ctx: RuleContext)
       if (s.where && !s.where(ctx.event)) continue;
       if (s.newFor) {
         if (!baselineEstablished(ctx.event, ctx.user, DEFAULT_ESTABLISHED)) continue;
-        if (familiarity(ctx.event, ctx.window, ctx.user, s.newFor, rule.baseline_days) !== 'new') continue;
+        if (familiarity(ctx.event, ctx.window, ctx.user, s.newFor, rule.baseline_days, rule.corroborate_travel) !== 'new') continue;
         evidence.add(s.newFor === 'client' ? 'client' : s.newFor);
       }
       if (s.check) {

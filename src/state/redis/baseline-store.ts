@@ -2,8 +2,7 @@
 // RedisWindowStore, this process keeps copies of the baselines it handles and applies events to them when the script
 // says the copy is current (then only the evicted values come back), instead of reading the baseline back.
 import type { Cluster, Redis } from 'ioredis';
-import type { BaselineKind } from '../../rules/schema.js';
-import { DEFAULT_BASELINE_LIMITS, locationArg, parseLocation, userSnapshotFromHash, type BaselineLimits, type BaselineStore, type BaselineValue, type UserObservation, type UserSnapshot } from '../baseline.js';
+import { DEFAULT_BASELINE_LIMITS, emptyBaselineValues, locationArg, parseLocation, userSnapshotFromHash, type BaselineLimits, type BaselineStore, type BaselineValue, type UserObservation, type StoredKind, type UserSnapshot } from '../baseline.js';
 import type { KeySpace } from './keys.js';
 import { defineScripts, runScripts } from './scripts.js';
 import { frame, unframe } from './window-store.js';
@@ -15,7 +14,7 @@ function applyPending(snap: UserSnapshot, tuple: string | undefined, tl: string 
   const count = Number(tc ?? 0);
   for (const key of unframe(tuple)) {
     const sep = key.indexOf(':', 2);
-    const entry = snap.values[key.slice(2, sep) as BaselineKind]?.get(key.slice(sep + 1));
+    const entry = snap.values[key.slice(2, sep) as StoredKind]?.get(key.slice(sep + 1));
     if (!entry) continue;
     entry.count += count;
     if (entry.last < time) entry.last = time;
@@ -40,7 +39,7 @@ function fromFlat(flat: readonly string[], prev: string | false | null): UserSna
 }
 
 function emptyBaseline(): UserSnapshot {
-  return { first_seen: 0, events: 0, values: { asn: new Map(), country: new Map(), client: new Map() } };
+  return { first_seen: 0, events: 0, values: emptyBaselineValues() };
 }
 
 /**
@@ -48,9 +47,9 @@ function emptyBaseline(): UserSnapshot {
  * copy): evicted values go, learnt values are counted and seen at the event's time. Maps that change are copied.
  */
 function applyEvent(prev: UserSnapshot, o: UserObservation, n: number, evicted: readonly string[], previous: string | false | null): UserSnapshot {
-  const values = { asn: prev.values.asn, country: prev.values.country, client: prev.values.client };
-  const own = new Set<BaselineKind>();
-  const edit = (kind: BaselineKind): Map<string, BaselineValue> => {
+  const values = { ...prev.values };
+  const own = new Set<StoredKind>();
+  const edit = (kind: StoredKind): Map<string, BaselineValue> => {
     if (!own.has(kind)) {
       values[kind] = new Map(values[kind]);
       own.add(kind);
@@ -59,7 +58,7 @@ function applyEvent(prev: UserSnapshot, o: UserObservation, n: number, evicted: 
   };
   for (const key of evicted) {
     const sep = key.indexOf(':', 2);
-    edit(key.slice(2, sep) as BaselineKind).delete(key.slice(sep + 1));
+    edit(key.slice(2, sep) as StoredKind).delete(key.slice(sep + 1));
   }
   if (o.learn) {
     for (const { kind, value } of o.values) {
