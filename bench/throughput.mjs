@@ -254,6 +254,9 @@ try {
   const jobBytes = sumUsage('rg:q:*');
   const baselineBytes = sumUsage('rg:{u:*}:b');
   const incidentBytes = sumUsage('rg:{inc}:*');
+  // Facts shared by windows (a network's place and AS, a user agent), kept once per distinct text.
+  const factKeys = Number(redisCli(redisServer.port, 'EVAL', `return #redis.call('KEYS', 'rg:{m}:*')`, '0'));
+  const factBytes = sumUsage('rg:{m}:*');
   const sessions = gen.distinct;
   const totalDelta = Number(memAfter.used_memory) - Number(memBefore.used_memory);
   results.memory = {
@@ -261,7 +264,7 @@ try {
     perSessionTotal: totalDelta / (sessions - sessionsBefore),
     sampled: { n: sample.length, mean: perSession.reduce((a, b) => a + b, 0) / Math.max(1, sample.length), p50: percentile(perSession, 50), p99: percentile(perSession, 99),
       window: parts.w / Math.max(1, sample.length), ids: parts.ids / Math.max(1, sample.length), transitions: parts.t / Math.max(1, sample.length) },
-    keyspace: keyspace.split('\n').filter((l) => l.startsWith('db')).join(' '), queueKeys: jobKeys, queueBytes: jobBytes, baselineBytes, incidentBytes,
+    keyspace: keyspace.split('\n').filter((l) => l.startsWith('db')).join(' '), queueKeys: jobKeys, queueBytes: jobBytes, baselineBytes, incidentBytes, factKeys, factBytes,
   };
   if (o['redis-stats']) {
     results.commandstats = redisCli(redisServer.port, 'INFO', 'commandstats');
@@ -312,6 +315,7 @@ function printReport(r) {
   out.push(`| Redis memory per active session: sampled MEMORY USAGE (window + ids + transitions) | mean ${f(m.sampled.mean)} B (p50 ${f(m.sampled.p50)}, p99 ${f(m.sampled.p99)}; window ${f(m.sampled.window)} + ids ${f(m.sampled.ids)} + transitions ${f(m.sampled.transitions)}), n=${m.sampled.n} |`);
   out.push(`| Redis used_memory growth / sessions created (all keys: baselines, incidents, retained jobs) | ${f(m.perSessionTotal)} B (${f(m.totalDelta / 1048576, 1)} MB / ${f(m.sessions - m.sessionsBefore)}) |`);
   out.push(`| … of which BullMQ keys (kept completed jobs and their events) / user baselines / incidents | ${f(m.queueBytes / 1048576, 1)} MB (${f(m.queueKeys)} keys) / ${f(m.baselineBytes / 1048576, 1)} MB / ${f(m.incidentBytes / 1048576, 1)} MB |`);
+  if (m.factKeys !== undefined) out.push(`| … of which window facts shared by sessions (networks, user agents) | ${f(m.factBytes / 1048576, 1)} MB (${f(m.factKeys)} keys, ${f(m.factBytes / Math.max(1, m.sessions))} B per session) |`);
   out.push(`| Redis keys | ${m.keyspace} |`);
   out.push('');
   out.push('| process | CPU saturate (cores) | CPU at fixed load | RSS end / peak (MB) |');

@@ -84,6 +84,60 @@ export interface WindowStore {
   close(): Promise<void>;
 }
 
+/** An empty window: what a caller's copy is before the session's first event. */
+export function emptyWindow(): WindowSnapshot {
+  return { duplicate: false, events: 0, first_seen: 0, last_seen: 0, evicted: 0, fields: {}, transitions: [] };
+}
+
+const byFirst = (a: WindowValue, b: WindowValue): number => a.first - b.first || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+
+/**
+ * The window after one recorded event, from the window before it (observe-3.lua's state machine, applied to a
+ * snapshot: the memory store's state, and the Redis store's copies): the values evicted by the cap go, the event's
+ * values are seen at its time, the earliest ending and the transition are recorded. Lists that change are copied:
+ * snapshots handed out are never mutated.
+ */
+export function nextWindow(prev: WindowSnapshot, o: Observation, n: number, evicted: readonly (readonly [string, string])[], transitionCap: number): WindowSnapshot {
+  const fields: Record<string, WindowValue[]> = { ...prev.fields };
+  for (const [field, value] of evicted) {
+    const list = fields[field];
+    if (list) fields[field] = list.filter((v) => v.value !== value);
+  }
+  for (const v of o.values) {
+    const list = fields[v.field];
+    const at = list ? list.findIndex((x) => x.value === v.value) : -1;
+    if (at === -1) {
+      const next = list ? list.slice() : [];
+      next.push({ value: v.value, first: o.time, last: o.time, meta: v.meta });
+      fields[v.field] = next.sort(byFirst);
+      continue;
+    }
+    const cur = list![at]!;
+    if (o.time > cur.last) {
+      const next = list!.slice();
+      next[at] = { ...cur, last: o.time };
+      fields[v.field] = next;
+    } else if (o.time < cur.first) {
+      const next = list!.slice();
+      next[at] = { ...cur, first: o.time };
+      fields[v.field] = next.sort(byFirst);
+    }
+  }
+  const snap: WindowSnapshot = {
+    ...prev, duplicate: false, events: n, evicted: prev.evicted + evicted.length, fields,
+    first_seen: prev.first_seen === 0 || o.time < prev.first_seen ? o.time : prev.first_seen,
+    last_seen: Math.max(prev.last_seen, o.time),
+  };
+  if (o.end && (!prev.ended || o.time < prev.ended.time)) {
+    snap.ended = { type: o.end.type, time: o.time };
+    if (o.end.new_session) snap.ended.new_session = o.end.new_session;
+  }
+  if (o.transition !== '' && prev.transitions[0]?.key !== o.transition) {
+    snap.transitions = [{ time: o.time, key: o.transition }, ...prev.transitions].slice(0, transitionCap);
+  }
+  return snap;
+}
+
 /** The old session's values as carried into its successor: field, value, "first|last|meta". */
 export function carriedValues(snapshot: WindowSnapshot): [string, string, string][] {
   const out: [string, string, string][] = [];

@@ -13,6 +13,11 @@ export class KeySpace {
     return `${this.prefix}:{s:${session}}:t`;
   }
 
+  /** Facts kept once for many windows (a network's place and AS, a user agent), by a digest of their text. */
+  windowFacts(ref: string): string {
+    return `${this.prefix}:{m}:${ref}`;
+  }
+
   userBaseline(user: string): string {
     return `${this.prefix}:{u:${user}}:b`;
   }

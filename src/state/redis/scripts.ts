@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Redis, Cluster } from 'ioredis';
 
 const SCRIPTS_DIR = fileURLToPath(new URL('./scripts/', import.meta.url));
-const VERSION = 'v1';
+const VERSION = 'v2';
 
 interface ScriptFile {
   name: string;
@@ -15,13 +15,18 @@ interface ScriptFile {
 
 let cached: ScriptFile[] | undefined;
 
+/** Helpers shared by scripts live in `scripts/includes/<name>.lua`, pulled in by a `--- @include "<name>"` line. */
+function withIncludes(lua: string): string {
+  return lua.replace(/^--- @include "([\w-]+)"$/gm, (_, name: string) => readFileSync(`${SCRIPTS_DIR}includes/${name}.lua`, 'utf8'));
+}
+
 function scriptFiles(): ScriptFile[] {
   cached ??= readdirSync(SCRIPTS_DIR)
     .filter((f) => f.endsWith('.lua'))
     .map((file) => {
       const m = /^(.+)-(\d+)\.lua$/.exec(file);
       if (!m) throw new Error(`Lua script ${file} must be named <name>-<numberOfKeys>.lua`);
-      return { name: m[1]!, numberOfKeys: Number(m[2]), lua: readFileSync(SCRIPTS_DIR + file, 'utf8') };
+      return { name: m[1]!, numberOfKeys: Number(m[2]), lua: withIncludes(readFileSync(SCRIPTS_DIR + file, 'utf8')) };
     });
   return cached;
 }
@@ -53,13 +58,20 @@ export function callScript(target: Redis | Cluster | ReturnType<Redis['pipeline'
  * pipeline; a cluster cannot (a pipeline must stay on one slot), so calls are issued together and the
  * client's auto-pipelining batches them per node. Either way, calls for one key run in the order given.
  */
-export async function runScripts(redis: Redis | Cluster, script: string, argsList: readonly (string | number)[][]): Promise<unknown[]> {
+export async function runScripts(
+  redis: Redis | Cluster, script: string, argsList: readonly (string | number)[][], before: readonly (string | number)[][] = [],
+): Promise<unknown[]> {
   if (argsList.length === 0) return [];
-  if ((redis as Cluster).isCluster) return Promise.all(argsList.map((args) => callScript(redis, script, args)));
+  // Plain commands (e.g. SETs) that must be in Redis before any of the calls runs: same pipeline, ahead of them.
+  if ((redis as Cluster).isCluster) {
+    if (before.length > 0) await Promise.all(before.map(([cmd, ...args]) => (redis as Cluster).call(String(cmd), ...args)));
+    return Promise.all(argsList.map((args) => callScript(redis, script, args)));
+  }
   const pipeline = (redis as Redis).pipeline();
+  for (const [cmd, ...args] of before) void pipeline.call(String(cmd), ...args);
   for (const args of argsList) void callScript(pipeline, script, args);
   const results = (await pipeline.exec()) ?? [];
-  return results.map(([err, reply]) => {
+  return results.slice(before.length).map(([err, reply]) => {
     if (err) throw err;
     return reply;
   });

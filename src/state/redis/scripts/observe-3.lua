@@ -27,21 +27,24 @@
     ARGV[12] ending type: logout | revoke | rotate | '' (none)
     ARGV[13] new session hash of a rotation, or ''
     ARGV[14] transition key (network + client of this event), or '' to record none (a synthetic event)
-    ARGV[15] the event's tuple: the hash field of each observed value, `v:<field>:<value>`, as "<bytes>:<name>",
-             then the transition key the same way ("12:v:asn:13335" + "14:1.1.1.1|13335|..." ...)
-    ARGV[16] the values' meta, in the same order, each as "<bytes>:<meta>" (facts kept on first sight)
+    ARGV[15] the event's values: the hash field of each, `v:<field>:<value>`, as "<bytes>:<name>" ("8:v:A:13335"...)
+    ARGV[16] the values' meta, in the same order, each as "<bytes>:<meta>" (facts kept on first sight; the caller
+             sends long facts as a reference to a shared key, so every entry stays short)
+    ARGV[17] the event's tuple: a digest of its values and transition key, equal for equal tuples
 
-  Window hash fields:
+  Window hash fields (every field and value short, so Redis keeps the hash a listpack: see docs/performance.md):
     n   events recorded           f / l   first / last event time
     ev  values evicted by the cap end     "type|time|new_session" of the earliest ending event
+    b   base time: value times are kept relative to it (set once, when the window is created)
     c:<field>  distinct values held for field
-    v:<field>:<value>  "first|last|meta"
-    k   tuple (ARGV[15]) of the latest event recorded   tl  event time of the latest event with that tuple
+    v:<field>:<value>  "[*]<first - b>|<last - first>|meta", both numbers in base 36 (ms)
+    k   tuple (ARGV[17]) of the latest event recorded   tl  event time of the latest event with that tuple
     x   event time of the last TTL refresh               gid id of the event that created the window
     rj  token of a batch whose calls are being refused   prev, root   rotation link (link-rotation-1.lua)
-  The values named in `k` were last seen at max(their own last, tl): an event with the same values and transition
-  as the one before it (the common case: same network, same browser) moves only n, l and tl, and the values' own
-  `last` is brought up to date when the tuple changes. Readers apply the same rule (RedisWindowStore).
+  The values marked `*` (those of the tuple `k`) were last seen at max(their own last, tl): an event with the same
+  values and transition as the one before it (the common case: same network, same browser) moves only n, l and
+  tl, and the values' own `last` is brought up to date when the tuple changes. Readers apply the same rule
+  (RedisWindowStore). A window without `b` was written by an older layout: it is dropped and started afresh.
 
   The caller's copy is current when the window is at ARGV[7] events, was created by ARGV[8], and carries no
   rotation link; then the window is not sent back.
@@ -52,6 +55,7 @@
           caller's copy is current: { duplicate, n } (nothing changed but n, l and the values' last sight) or
           { 0, n, evicted value fields (`v:<field>:<value>`, in eviction order) }
 ]]
+--- @include "base36"
 local win, ids, trans = KEYS[1], KEYS[2], KEYS[3]
 local fast = ARGV[1] == 'f'
 local eventId, ts = ARGV[2], ARGV[3]
@@ -61,7 +65,12 @@ local idCap = tonumber(ARGV[5])
 local refresh = tonumber(ARGV[6])
 local expected, gid, token = ARGV[7], ARGV[8], ARGV[9]
 
-local head = redis.call('HMGET', win, 'n', 'l', 'x', 'prev', 'gid', 'rj', 'k', 'tl')
+local head = redis.call('HMGET', win, 'n', 'l', 'x', 'prev', 'gid', 'rj', 'k', 'tl', 'b')
+if (head[1] or head[4]) and not head[9] then
+  -- An older layout cannot be read in place; its ids and transitions go with it, so n keeps bounding the id set.
+  redis.call('DEL', win, ids, trans)
+  head = { false, false, false, false, false, false, false, false, false }
+end
 local before = head[1] or '0'
 if head[6] == token then return 'retry' end
 local cached = expected == before and not head[4] and (before == '0' or head[5] == gid)
@@ -117,16 +126,31 @@ if fast then
 end
 
 local transCap = tonumber(ARGV[11])
-local endType, newSession, transKey, tuple = ARGV[12], ARGV[13], ARGV[14], ARGV[15]
+local endType, newSession, transKey, tuple = ARGV[12], ARGV[13], ARGV[14], ARGV[17]
 
 -- The same values and transition as the event recorded before, in time order, not an ending.
-if not fast and head[7] == tuple and endType == '' and l and t >= l then
+if head[7] == tuple and endType == '' and l and t >= l then
   unchanged()
   if cached then return { 0, n } end
   return full(0, n)
 end
 local cap = tonumber(ARGV[10])
 local evicted = {}
+local base = tonumber(head[9]) or t
+
+-- A value entry: marked (in the latest tuple), first and last sight (absolute ms), meta.
+local function parse(v)
+  local s = 1
+  local marked = string.sub(v, 1, 1) == '*'
+  if marked then s = 2 end
+  local p1 = string.find(v, '|', s, true)
+  local p2 = string.find(v, '|', p1 + 1, true)
+  local first = base + unb36(string.sub(v, s, p1 - 1))
+  return marked, first, first + unb36(string.sub(v, p1 + 1, p2 - 1)), string.sub(v, p2 + 1)
+end
+local function entry(marked, first, last, meta)
+  return (marked and '*' or '') .. b36(first - base) .. '|' .. b36(last - first) .. '|' .. meta
+end
 
 -- "<bytes>:<item>" pairs into a list.
 local function items(s)
@@ -140,70 +164,53 @@ local function items(s)
   return out
 end
 
--- Bring the previous tuple's values up to date (their last sight may be tl) before anything reads them.
-local oldTl = tonumber(head[8])
-if head[7] and oldTl then
-  local keys = items(head[7])
-  keys[#keys] = nil -- the transition key
-  if #keys > 0 then
-    local vals = redis.call('HMGET', win, unpack(keys))
-    local w, nw = {}, 0
-    for i = 1, #keys do
-      local v = vals[i]
-      if v then
-        local p1 = string.find(v, '|', 1, true)
-        local p2 = string.find(v, '|', p1 + 1, true)
-        if oldTl > tonumber(string.sub(v, p1 + 1, p2 - 1)) then
-          w[nw + 1] = keys[i]
-          w[nw + 2] = string.sub(v, 1, p1) .. head[8] .. string.sub(v, p2)
-          nw = nw + 2
-        end
-      end
-    end
-    if nw > 0 then redis.call('HSET', win, unpack(w, 1, nw)) end
+-- The window as it stands, once: a listpack hash of a few dozen short entries.
+local all = redis.call('HGETALL', win)
+local h = {}
+for i = 1, #all, 2 do h[all[i]] = all[i + 1] end
+-- Changed fields, written once at the end in first-change order (new fields land in the listpack in that order,
+-- as in the memory store's map); a field evicted meanwhile is not written back.
+local dirty, isDirty = { 'n', 'k', 'tl', 'x' }, { n = true, k = true, tl = true, x = true }
+h['n'], h['k'], h['tl'], h['x'] = n, tuple, ts, ts
+local function put(k, v)
+  h[k] = v
+  if not isDirty[k] then
+    isDirty[k] = true
+    dirty[#dirty + 1] = k
   end
 end
-
--- Every value of the event: one read, one write.
-local keys = items(tuple)
-keys[#keys] = nil
-local metas = items(ARGV[16])
-local nFields = #keys
-local fields = {}
-local names = { 'f', 'end' }
-for i = 1, nFields do
-  local key = keys[i]
-  local field = string.sub(key, 3, string.find(key, ':', 3, true) - 1)
-  fields[i] = field
-  names[1 + i * 2] = 'c:' .. field
-  names[2 + i * 2] = key
-end
-local cur = redis.call('HMGET', win, unpack(names))
-local w, nw = { 'n', n, 'k', tuple, 'tl', ts, 'x', ts }, 8
-local function put(k, v)
-  w[nw + 1] = k
-  w[nw + 2] = v
-  nw = nw + 2
-end
+if not head[9] then put('b', base) end
 if not head[5] then put('gid', eventId) end
-local f = tonumber(cur[1])
+local f = tonumber(h['f'])
 if not f or t < f then put('f', ts) end
 if not l or t > l then put('l', ts) end
+
+-- The previous tuple's values leave it: their last sight becomes max(own last, tl), unmarked.
+local oldTl = tonumber(head[8]) or 0
+for i = 1, #all, 2 do
+  local k, v = all[i], all[i + 1]
+  if string.sub(v, 1, 1) == '*' and string.sub(k, 1, 2) == 'v:' then
+    local _, first, last, meta = parse(v)
+    if oldTl > last then last = oldTl end
+    put(k, entry(false, first, last, meta))
+  end
+end
 
 -- Evict the value of `field` seen least recently; only reached when a field is at its cap.
 local function evictOldest(field)
   local prefix = 'v:' .. field .. ':'
   local plen = #prefix
-  local all = redis.call('HGETALL', win)
   local oldestKey, oldestLast = nil, nil
   for i = 1, #all, 2 do
     local k = all[i]
-    if string.sub(k, 1, plen) == prefix then
-      local last = tonumber(string.match(all[i + 1], '^[^|]*|([^|]*)'))
+    local v = h[k]
+    if v and string.sub(k, 1, plen) == prefix then
+      local _, _, last = parse(v)
       if oldestLast == nil or last < oldestLast then oldestKey, oldestLast = k, last end
     end
   end
   if oldestKey then
+    h[oldestKey] = nil
     redis.call('HDEL', win, oldestKey)
     redis.call('HINCRBY', win, 'ev', 1)
     evicted[#evicted + 1] = oldestKey
@@ -212,30 +219,38 @@ local function evictOldest(field)
   return false
 end
 
-for i = 1, nFields do
+-- Every value of the event, marked as the new tuple's.
+local keys = items(ARGV[15])
+local metas = items(ARGV[16])
+for i = 1, #keys do
   local key = keys[i]
-  local v = cur[2 + i * 2]
+  local v = h[key]
   if v then
-    local p1 = string.find(v, '|', 1, true)
-    local p2 = string.find(v, '|', p1 + 1, true)
-    local lastS = string.sub(v, p1 + 1, p2 - 1)
-    if t > tonumber(lastS) then
-      put(key, string.sub(v, 1, p1) .. ts .. string.sub(v, p2))
-    elseif t < tonumber(string.sub(v, 1, p1 - 1)) then
-      put(key, ts .. string.sub(v, p1))
-    end
+    local _, first, last, meta = parse(v)
+    if t > last then last = t elseif t < first then first = t end
+    put(key, entry(true, first, last, meta))
   else
-    local c = tonumber(cur[1 + i * 2]) or 0
-    if c >= cap and evictOldest(fields[i]) then c = c - 1 end
-    put(key, ts .. '|' .. ts .. '|' .. (metas[i] or ''))
-    put('c:' .. fields[i], c + 1)
+    local field = string.sub(key, 3, string.find(key, ':', 3, true) - 1)
+    local c = tonumber(h['c:' .. field]) or 0
+    if c >= cap and evictOldest(field) then c = c - 1 end
+    put(key, entry(true, t, t, metas[i] or ''))
+    put('c:' .. field, c + 1)
   end
 end
 
 if endType ~= '' then
-  local e = cur[2]
+  local e = h['end']
   local endTime = e and tonumber(string.match(e, '^[^|]*|([^|]*)'))
   if not endTime or t < endTime then put('end', endType .. '|' .. ts .. '|' .. newSession) end
+end
+local w, nw = {}, 0
+for i = 1, #dirty do
+  local k = dirty[i]
+  if h[k] then
+    w[nw + 1] = k
+    w[nw + 2] = h[k]
+    nw = nw + 2
+  end
 end
 redis.call('HSET', win, unpack(w, 1, nw))
 if head[6] then redis.call('HDEL', win, 'rj') end
