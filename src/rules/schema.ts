@@ -210,6 +210,11 @@ const signalSchema = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9_]{2,64}$/),
     weight: z.number().min(-1000).max(1000),
+    /**
+     * signals that describe one fact in several ways (a far jump, a new country: both say "went abroad") share a
+     * group, and only the heaviest holding signal of a group counts, so one fact is not added up three times
+     */
+    group: z.string().regex(/^[a-z0-9_]{2,64}$/).optional(),
     /** the signal holds when the event matches these filters ... */
     where: whereSchema.optional(),
     /** ... and/or when this check (any rule type's parameters) fires ... */

@@ -17,10 +17,10 @@ export function compileRiskScore(rule: RuleOf<'risk_score'>): (ctx: RuleContext)
     where: s.where ? compileWhere(s.where) : undefined,
     check: s.check ? compileCheck(s.check) : undefined,
     newFor: s.new_for_user,
+    group: s.group,
   }));
   return (ctx) => {
-    let score = 0;
-    const held: string[] = [];
+    const holding: { name: string; weight: number; group: string | undefined }[] = [];
     const evidence = new Set(['network']);
     for (const s of signals) {
       if (s.where && !s.where(ctx.event)) continue;
@@ -34,8 +34,24 @@ export function compileRiskScore(rule: RuleOf<'risk_score'>): (ctx: RuleContext)
         if (!out || isSkip(out)) continue;
         for (const f of out.evidenceFields) evidence.add(f);
       }
-      score += s.weight;
-      held.push(`${s.name}(${s.weight})`);
+      holding.push(s);
+    }
+    // Of each group, only the heaviest holding signal counts.
+    const heaviest = new Map<string, { name: string; weight: number }>();
+    for (const s of holding) {
+      if (s.group === undefined) continue;
+      const top = heaviest.get(s.group);
+      if (!top || s.weight > top.weight) heaviest.set(s.group, s);
+    }
+    let score = 0;
+    const held: string[] = [];
+    for (const s of holding) {
+      if (s.group === undefined || heaviest.get(s.group) === s) {
+        score += s.weight;
+        held.push(`${s.name}(${s.weight})`);
+      } else {
+        held.push(`${s.name}(0: ${s.group} counted once)`);
+      }
     }
     if (score < rule.threshold) return undefined;
     return {
