@@ -165,10 +165,11 @@ const concurrentUseParams = {
   /** returns to a value seen earlier in the window: A,B,A,B has 2; one move A→B has 0 */
   min_returns: z.number().int().min(1).max(100).default(2),
   /**
-   * networks of these classes are left out of the sequence: a tunnel that drops and reconnects (`vpn`) makes
-   * its user alternate between the home line and the concentrator all day
+   * networks of these classes are tunnels (`vpn`): one that drops and reconnects alternates its user between the
+   * concentrator and their own line all day, so an alternation whose other values are all ones the user had
+   * before the session began does not count
    */
-  ignore_classes: z.array(z.enum(NETWORK_CLASSES)).default([]),
+  tunnel_classes: z.array(z.enum(NETWORK_CLASSES)).default([]),
 };
 
 const clientChangeParams = {

@@ -1,33 +1,43 @@
 // concurrent_use: the session keeps alternating between two places or clients (A, B, A, B): victim and
 // attacker both active. One move from A to B (travel, a network change) has no return and stays quiet.
+import type { NetworkMeta } from '../../pipeline/observations.js';
 import { splitTransitionKey } from '../../pipeline/observations.js';
 import type { Check } from '../schema.js';
 import type { RuleContext, RuleHit } from '../types.js';
 import { parsedMeta } from './meta.js';
-import type { NetworkMeta } from '../../pipeline/observations.js';
 
 type Params = Extract<Check, { type: 'concurrent_use' }>;
 
+/** The networks of the session whose class (stored with them on first sight) is listed. */
+function networksOfClasses(ctx: RuleContext, classes: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const v of ctx.window.fields.network ?? []) {
+    const nc = parsedMeta<NetworkMeta>(v.meta)?.nc;
+    if (nc !== undefined && classes.includes(nc)) out.add(v.value);
+  }
+  return out;
+}
+
+/** The user had this value (AS or client) before the session began. */
+function knownBefore(ctx: RuleContext, on: Params['on'], value: string): boolean {
+  if (on === 'network' || ctx.user === undefined) return false;
+  const entry = ctx.user.values[on].get(value);
+  return entry !== undefined && entry.first < (ctx.window.first_seen || ctx.event.time);
+}
+
 export function evaluateConcurrentUse(rule: Params, ctx: RuleContext): RuleHit | undefined {
   const since = ctx.event.time - rule.window;
-  // The class of each network of the session, as stored with it on first sight.
-  let ignored: Set<string> | undefined;
-  if (rule.ignore_classes.length > 0) {
-    ignored = new Set();
-    for (const v of ctx.window.fields.network ?? []) {
-      const nc = parsedMeta<NetworkMeta>(v.meta)?.nc;
-      if (nc !== undefined && (rule.ignore_classes as readonly string[]).includes(nc)) ignored.add(v.value);
-    }
-  }
+  const tunnels = rule.tunnel_classes.length > 0 ? networksOfClasses(ctx, rule.tunnel_classes) : undefined;
   // Transitions are newest first; walk oldest to newest inside the window.
   const seq: string[] = [];
+  const tunnelValues = new Set<string>();
   for (let i = ctx.window.transitions.length - 1; i >= 0; i--) {
     const t = ctx.window.transitions[i]!;
     if (t.time < since) continue;
     const key = splitTransitionKey(t.key);
-    if (ignored?.has(key.network)) continue;
     const v = key[rule.on];
     if (v === '') continue; // an unknown AS is not a place
+    if (tunnels?.has(key.network)) tunnelValues.add(v);
     if (seq[seq.length - 1] !== v) seq.push(v);
   }
   let returns = 0;
@@ -36,6 +46,9 @@ export function evaluateConcurrentUse(rule: Params, ctx: RuleContext): RuleHit |
     if (seen.has(v)) returns++;
     seen.add(v);
   }
+  // A tunnel that drops and reconnects alternates its user between the concentrator and their own line: when
+  // every value that is not a tunnel is one the user had before the session, that is flapping, not two parties.
+  if (tunnelValues.size > 0 && [...seen].every((v) => tunnelValues.has(v) || knownBefore(ctx, rule.on, v))) return undefined;
   if (returns < rule.min_returns || seen.size < 2) return undefined;
   const field = rule.on === 'client' ? 'client' : rule.on;
   return {
