@@ -57,29 +57,44 @@ const UNLEARNED_CLASSES = new Set(['anonymizer', 'tor', 'relay']);
 /** Sign-ins through these networks say nothing about where the person is (rented, relayed, tunnelled, beamed). */
 const UNPLACED_CLASSES = new Set(['hosting', 'anonymizer', 'tor', 'relay', 'vpn', 'satellite']);
 
-const userKeys = new Map<string, string>();
+// tenant → user → key: no string built per event to look it up.
+let userKeys = new Map<string, Map<string, string>>();
+let userKeyCount = 0;
 export function userKey(tenant: string, user: string): string {
-  const id = `${tenant}\u0000${user}`;
-  let key = userKeys.get(id);
+  let byUser = userKeys.get(tenant);
+  if (byUser === undefined) {
+    byUser = new Map();
+    userKeys.set(tenant, byUser);
+  }
+  let key = byUser.get(user);
   if (key === undefined) {
     key = createHash('sha256').update(tenant).update('\u0000').update(user).digest('hex').slice(0, 24);
-    if (userKeys.size >= 50_000) userKeys.clear();
-    userKeys.set(id, key);
+    if (++userKeyCount > 50_000) {
+      userKeys = new Map([[tenant, (byUser = new Map())]]);
+      userKeyCount = 1;
+    }
+    byUser.set(user, key);
   }
   return key;
 }
 
-export function toUserObservation(e: EnrichedEvent): UserObservation | undefined {
-  if (e.user === undefined) return undefined;
+function userValues(e: EnrichedEvent, login: boolean): UserObservation['values'] {
   const values: UserObservation['values'] = [];
   if (e.as) values.push({ kind: 'asn', value: String(e.as.number) });
   if (e.geo.country) values.push({ kind: 'country', value: e.geo.country });
   if (e.user_agent !== undefined) values.push({ kind: 'client', value: `${e.ua.browser}/${e.ua.os}/${e.ua.device}` });
-  const learn = e.type !== 'login_failed' && !(e.net_class !== undefined && UNLEARNED_CLASSES.has(e.net_class));
   if (e.geo.country && !(e.net_class !== undefined && UNPLACED_CLASSES.has(e.net_class))) {
-    if (e.type === 'login') values.push({ kind: 'signin', value: e.geo.country });
+    if (login) values.push({ kind: 'signin', value: e.geo.country });
     if (e.user_agent !== undefined) values.push({ kind: 'presence', value: `${e.geo.country}|${e.ua.browser}/${e.ua.os}/${e.ua.device}` });
   }
+  return values;
+}
+
+export function toUserObservation(e: EnrichedEvent): UserObservation | undefined {
+  if (e.user === undefined) return undefined;
+  const o = observedOf(e);
+  const values = e.type === 'login' ? (o.userLogin ??= userValues(e, true)) : (o.user ??= userValues(e, false));
+  const learn = e.type !== 'login_failed' && !(e.net_class !== undefined && UNLEARNED_CLASSES.has(e.net_class));
   const obs: UserObservation = { user: userKey(e.tenant, e.user), time: e.time, learn, values };
   if (e.geo.lat !== undefined && e.geo.lon !== undefined) {
     obs.location = { lat: e.geo.lat, lon: e.geo.lon, acc: e.geo.accuracy_km ?? 0, network: e.network, session: e.session };
@@ -90,6 +105,9 @@ export function toUserObservation(e: EnrichedEvent): UserObservation | undefined
 interface Observed {
   values: ObservedValue[];
   transition: string;
+  /** the user-baseline values of such an event (built on first need; `signin` only for a login) */
+  user?: UserObservation['values'];
+  userLogin?: UserObservation['values'];
 }
 
 // An event's values and transition depend only on its address and what was looked up or given for it, its user
@@ -98,8 +116,12 @@ interface Observed {
 let observed = new Map<string, Observed>();
 let observedOlder = new Map<string, Observed>();
 const OBSERVED_CACHE = 20_000;
+// toUserObservation and toObservation are called for the same event one after the other: its key is built once.
+let lastEvent: EnrichedEvent | undefined;
+let lastObserved: Observed | undefined;
 
-export function toObservation(e: EnrichedEvent): Observation {
+function observedOf(e: EnrichedEvent): Observed {
+  if (e === lastEvent) return lastObserved!;
   const key = `${e.ip}\u0000${e.user_agent ?? '\u0001'}\u0000${e.device_id ?? '\u0001'}\u0000${e.geo.country ?? ''}\u0000${e.as?.number ?? ''}\u0000${e.net_class ?? ''}`;
   let o = observed.get(key);
   if (o === undefined) {
@@ -110,6 +132,13 @@ export function toObservation(e: EnrichedEvent): Observation {
     }
     observed.set(key, o);
   }
+  lastEvent = e;
+  lastObserved = o;
+  return o;
+}
+
+export function toObservation(e: EnrichedEvent): Observation {
+  const o = observedOf(e);
   const obs: Observation = { session: e.session, event_id: e.id, time: e.time, values: o.values, transition: o.transition };
   if (e.type === 'logout' || e.type === 'revoke' || e.type === 'rotate') {
     obs.end = { type: e.type as EndingType };

@@ -115,11 +115,11 @@ export function nextWindow(prev: WindowSnapshot, o: Observation, n: number, evic
     const cur = list![at]!;
     if (o.time > cur.last) {
       const next = list!.slice();
-      next[at] = { ...cur, last: o.time };
+      next[at] = { value: cur.value, first: cur.first, last: o.time, meta: cur.meta };
       fields[v.field] = next;
     } else if (o.time < cur.first) {
       const next = list!.slice();
-      next[at] = { ...cur, first: o.time };
+      next[at] = { value: cur.value, first: o.time, last: cur.last, meta: cur.meta };
       fields[v.field] = next.sort(byFirst);
     }
   }

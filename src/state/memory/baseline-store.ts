@@ -1,9 +1,14 @@
-// The embedded user-baseline store: the same rules as observe-user-1.lua, over Maps, expiring users by
-// event time like the memory window store.
-import { DEFAULT_BASELINE_LIMITS, locationArg, userSnapshotFromHash, type BaselineLimits, type BaselineStore, type UserObservation, type UserSnapshot } from '../baseline.js';
+// The embedded user-baseline store: the same rules as observe-user-1.lua, expiring users by event time like the
+// memory window store. Each user's state is the latest snapshot; the next is derived from it, copying only the maps
+// an event changes (snapshots handed out are never mutated), rather than re-reading a hash of strings per event.
+import { locationArg, parseLocation, userSnapshotFromHash, DEFAULT_BASELINE_LIMITS, type BaselineLimits, type BaselineStore, type BaselineValue, type UserLocation, type UserObservation, type UserSnapshot } from '../baseline.js';
 
 interface UserState {
-  hash: Map<string, string>;
+  /** the baseline after the latest event, without previous_location */
+  snap: UserSnapshot;
+  /** the latest located observation ("time|lat|lon|acc|network|session"), as the script keeps it, and parsed */
+  loc?: string;
+  located?: UserLocation;
   expiresAt: number;
 }
 
@@ -17,53 +22,64 @@ export class MemoryBaselineStore implements BaselineStore {
     if (o.time > this.#clock) this.#clock = o.time;
     let u = this.#users.get(o.user);
     if (u && u.expiresAt <= this.#clock) u = undefined;
-    if (!u) u = { hash: new Map(), expiresAt: 0 };
-    this.#users.delete(o.user);
-    this.#users.set(o.user, u);
-    u.expiresAt = this.#clock + this.limits.ttlSeconds * 1000;
-    const h = u.hash;
-    const prevLoc = h.get('g');
-    h.set('n', String(Number(h.get('n') ?? '0') + 1));
-    const f = h.get('f');
-    if (f === undefined || o.time < Number(f)) h.set('f', String(o.time));
-    if (o.learn) {
+    const expiresAt = this.#clock + this.limits.ttlSeconds * 1000;
+    if (!u) {
+      u = { snap: userSnapshotFromHash([], null), expiresAt };
+      this.#users.delete(o.user); // an expired one's place is at the front
+      this.#users.set(o.user, u);
+    } else if (expiresAt - u.expiresAt >= (this.limits.ttlSeconds * 1000) / 64) {
+      // Back of the line only when the expiry moved by 1/64 of the TTL (as the memory window store does).
+      this.#users.delete(o.user);
+      this.#users.set(o.user, u);
+    }
+    u.expiresAt = expiresAt;
+    const prev = u.snap;
+    const previous = u.located;
+
+    let values = prev.values;
+    if (o.learn && o.values.length > 0) {
+      values = { ...prev.values };
+      const copied: string[] = [];
       for (const { kind, value } of o.values) {
-        const key = `v:${kind}:${value}`;
-        const cur = h.get(key);
-        if (cur !== undefined) {
-          const [first, last, count] = cur.split('|').map(Number) as [number, number, number];
-          h.set(key, `${Math.min(first, o.time)}|${Math.max(last, o.time)}|${count + 1}`);
-        } else {
-          if (Number(h.get(`k:${kind}`) ?? '0') >= this.limits.valuesPerKind) this.#evictOldest(h, kind);
-          h.set(key, `${o.time}|${o.time}|1`);
-          h.set(`k:${kind}`, String(Number(h.get(`k:${kind}`) ?? '0') + 1));
+        const held = (values as Record<string, Map<string, BaselineValue> | undefined>)[kind];
+        if (held === undefined) continue; // a kind the snapshot does not carry
+        let map = held;
+        if (!copied.includes(kind)) {
+          map = new Map(held);
+          (values as Record<string, Map<string, BaselineValue>>)[kind] = map;
+          copied.push(kind);
         }
+        const cur = map.get(value);
+        if (cur !== undefined) {
+          map.set(value, { first: Math.min(cur.first, o.time), last: Math.max(cur.last, o.time), count: cur.count + 1 });
+          continue;
+        }
+        // At the cap, the value seen least recently goes (the first of equals, in insertion order).
+        if (map.size >= this.limits.valuesPerKind) {
+          let oldestKey: string | undefined;
+          let oldestLast = Infinity;
+          for (const [k, v] of map) {
+            if (v.last < oldestLast) {
+              oldestLast = v.last;
+              oldestKey = k;
+            }
+          }
+          if (oldestKey !== undefined) map.delete(oldestKey);
+        }
+        map.set(value, { first: o.time, last: o.time, count: 1 });
       }
     }
+    u.snap = { first_seen: prev.first_seen === 0 || o.time < prev.first_seen ? o.time : prev.first_seen, events: prev.events + 1, values };
+
     const loc = locationArg(o);
     if (loc !== '') {
-      const prevTime = prevLoc === undefined ? undefined : Number(prevLoc.split('|')[0]);
-      if (prevTime === undefined || o.time >= prevTime) h.set('g', `${o.time}|${loc}`);
-    }
-    return userSnapshotFromHash(h, prevLoc ?? null);
-  }
-
-  #evictOldest(h: Map<string, string>, kind: string): void {
-    const prefix = `v:${kind}:`;
-    let oldestKey: string | undefined;
-    let oldestLast = Infinity;
-    for (const [k, raw] of h) {
-      if (!k.startsWith(prefix)) continue;
-      const last = Number(raw.split('|')[1]);
-      if (last < oldestLast) {
-        oldestLast = last;
-        oldestKey = k;
+      const prevTime = u.located?.time;
+      if (prevTime === undefined || o.time >= prevTime) {
+        u.loc = `${o.time}|${loc}`;
+        u.located = parseLocation(u.loc);
       }
     }
-    if (oldestKey !== undefined) {
-      h.delete(oldestKey);
-      h.set(`k:${kind}`, String(Number(h.get(`k:${kind}`) ?? '1') - 1));
-    }
+    return previous ? { ...u.snap, previous_location: previous } : u.snap;
   }
 
   async observe(observations: readonly UserObservation[]): Promise<UserSnapshot[]> {

@@ -1,14 +1,25 @@
-// The embedded window store: the same state machine as observe-3.lua, over a Map, for one process
-// (`replayguard scan`, `npm start` without Redis, rule tests). Kept deliberately parallel to the Lua so the
-// shared contract suite can hold both to identical results.
-import { carriedValues, snapshotFromHash, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore } from '../window.js';
+// The embedded window store: the same state machine as observe-3.lua, for one process (`replayguard scan`,
+// `npm start` without Redis, rule tests). Each session's state is its latest snapshot, and the next one is derived
+// from it by nextWindow (the function the Redis store applies to its copies): no per-event parse of a hash of strings,
+// and lists are shared between consecutive snapshots where they did not change. The shared contract suite holds
+// both stores to identical results.
+import { carriedValues, emptyWindow, nextWindow, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore, type WindowValue } from '../window.js';
 
 interface SessionState {
-  hash: Map<string, string>;
-  /** event id → time; insertion order is not time order, so trimming sorts */
+  /** the window after the latest recorded event (duplicate: false); never mutated once handed out */
+  snap: WindowSnapshot;
+  /** event id → time */
   ids: Map<string, number>;
-  /** newest first, like LPUSH */
-  transitions: string[];
+  /** every id came in after the one before it (by time, then id): the map's first id is the oldest */
+  idsInOrder: boolean;
+  lastIdTime: number;
+  lastId: string;
+  /**
+   * When each held value came in (`field \0 value` → a per-session sequence number): ties of the eviction order are
+   * broken by it, as Redis breaks them by the hash's insertion order.
+   */
+  order: Map<string, number>;
+  seq: number;
   /** event-time clock value at which this session expires */
   expiresAt: number;
 }
@@ -19,9 +30,7 @@ export interface MemoryWindowStoreOptions {
   maxSessions?: number;
 }
 
-function incr(hash: Map<string, string>, key: string, by: number): void {
-  hash.set(key, String(Number(hash.get(key) ?? '0') + by));
-}
+const byFirst = (a: WindowValue, b: WindowValue): number => a.first - b.first || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
 
 export class MemoryWindowStore implements WindowStore {
   readonly kind = 'memory' as const;
@@ -47,11 +56,23 @@ export class MemoryWindowStore implements WindowStore {
       this.#sessions.delete(session);
       s = undefined;
     }
-    if (!s) s = { hash: new Map(), ids: new Map(), transitions: [], expiresAt: 0 };
-    else this.#sessions.delete(session); // re-insert below: Map order is least recently touched first
-    this.#sessions.set(session, s);
-    s.expiresAt = this.#clock + this.#limits.ttlSeconds * 1000;
+    const expiresAt = this.#clock + this.#limits.ttlSeconds * 1000;
+    if (!s) {
+      s = { snap: emptyWindow(), ids: new Map(), idsInOrder: true, lastIdTime: -Infinity, lastId: '', order: new Map(), seq: 0, expiresAt };
+      this.#sessions.set(session, s);
+    } else if (expiresAt - s.expiresAt >= this.#reorderStep) {
+      // Map order is (nearly) least recently touched first: a session goes to the back when its expiry moved by
+      // 1/64 of the TTL, not on every event (a delete and insert in a map of every session, per event, cost more
+      // than the rest of the store). The sweep may so keep an expired session up to that much longer.
+      this.#sessions.delete(session);
+      this.#sessions.set(session, s);
+    }
+    s.expiresAt = expiresAt;
     return s;
+  }
+
+  get #reorderStep(): number {
+    return (this.#limits.ttlSeconds * 1000) / 64;
   }
 
   #sweep(): void {
@@ -65,69 +86,65 @@ export class MemoryWindowStore implements WindowStore {
   #observeOne(o: Observation): WindowSnapshot {
     if (o.time > this.#clock) this.#clock = o.time;
     const s = this.#touch(o.session);
-    const { hash } = s;
-    if (s.ids.has(o.event_id)) return snapshotFromHash(true, hash, s.transitions);
+    if (s.ids.has(o.event_id)) return { ...s.snap, duplicate: true };
 
-    if (s.ids.size >= this.#limits.eventIds) {
-      const sorted = [...s.ids].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1));
-      for (const [id] of sorted.slice(0, s.ids.size - this.#limits.eventIds + 1)) s.ids.delete(id);
+    // At the cap, the oldest id goes (by time, then id: ZREMRANGEBYRANK's order). A busy session is at its cap on
+    // every event: while its ids came in that order (the common case) the oldest is the first one, else a scan.
+    while (s.ids.size >= this.#limits.eventIds) {
+      let oldId: string | undefined;
+      if (s.idsInOrder) {
+        oldId = s.ids.keys().next().value;
+      } else {
+        let oldTime = Infinity;
+        s.ids.forEach((time, id) => {
+          if (time < oldTime || (time === oldTime && id < oldId!)) {
+            oldId = id;
+            oldTime = time;
+          }
+        });
+      }
+      s.ids.delete(oldId!);
     }
+    if (s.idsInOrder && (o.time < s.lastIdTime || (o.time === s.lastIdTime && o.event_id < s.lastId))) s.idsInOrder = false;
+    s.lastIdTime = o.time;
+    s.lastId = o.event_id;
     s.ids.set(o.event_id, o.time);
 
-    incr(hash, 'n', 1);
-    const f = hash.get('f');
-    if (f === undefined || o.time < Number(f)) hash.set('f', String(o.time));
-    const l = hash.get('l');
-    if (l === undefined || o.time > Number(l)) hash.set('l', String(o.time));
-
+    // A new value of a field at its cap evicts the value of that field seen least recently.
+    let evicted: [string, string][] | undefined;
     for (const v of o.values) {
-      const key = `v:${v.field}:${v.value}`;
-      const cur = hash.get(key);
-      if (cur !== undefined) {
-        const p1 = cur.indexOf('|');
-        const p2 = cur.indexOf('|', p1 + 1);
-        const first = Math.min(Number(cur.slice(0, p1)), o.time);
-        const last = Math.max(Number(cur.slice(p1 + 1, p2)), o.time);
-        hash.set(key, `${first}|${last}|${cur.slice(p2 + 1)}`);
-      } else {
-        if (Number(hash.get(`c:${v.field}`) ?? '0') >= this.#limits.valuesPerField) this.#evictOldest(hash, v.field);
-        hash.set(key, `${o.time}|${o.time}|${v.meta}`);
-        incr(hash, `c:${v.field}`, 1);
+      const list = s.snap.fields[v.field];
+      if (list === undefined) {
+        s.order.set(`${v.field}\u0000${v.value}`, s.seq++);
+        continue;
       }
-    }
-
-    if (o.end) {
-      const cur = hash.get('end');
-      const curTime = cur === undefined ? undefined : Number(cur.split('|')[1]);
-      if (curTime === undefined || o.time < curTime) hash.set('end', `${o.end.type}|${o.time}|${o.end.new_session ?? ''}`);
-    }
-
-    const head = s.transitions[0];
-    if (o.transition !== '' && (head === undefined || head.slice(head.indexOf('|') + 1) !== o.transition)) {
-      s.transitions.unshift(`${o.time}|${o.transition}`);
-      if (s.transitions.length > this.#limits.transitions) s.transitions.length = this.#limits.transitions;
-    }
-    return snapshotFromHash(false, hash, s.transitions);
-  }
-
-  #evictOldest(hash: Map<string, string>, field: string): void {
-    const prefix = `v:${field}:`;
-    let oldestKey: string | undefined;
-    let oldestLast = Infinity;
-    for (const [k, raw] of hash) {
-      if (!k.startsWith(prefix)) continue;
-      const p1 = raw.indexOf('|');
-      const last = Number(raw.slice(p1 + 1, raw.indexOf('|', p1 + 1)));
-      if (last < oldestLast) {
-        oldestLast = last;
-        oldestKey = k;
+      let held = false;
+      for (const x of list) {
+        if (x.value === v.value) {
+          held = true;
+          break;
+        }
       }
+      if (held) continue;
+      if (list.length >= this.#limits.valuesPerField) {
+        let oldest: WindowValue | undefined;
+        let oldestSeq = Infinity;
+        for (const x of list) {
+          const seq = s.order.get(`${v.field}\u0000${x.value}`) ?? 0;
+          if (oldest === undefined || x.last < oldest.last || (x.last === oldest.last && seq < oldestSeq)) {
+            oldest = x;
+            oldestSeq = seq;
+          }
+        }
+        if (oldest !== undefined) {
+          (evicted ??= []).push([v.field, oldest.value]);
+          s.order.delete(`${v.field}\u0000${oldest.value}`);
+        }
+      }
+      s.order.set(`${v.field}\u0000${v.value}`, s.seq++);
     }
-    if (oldestKey !== undefined) {
-      hash.delete(oldestKey);
-      incr(hash, `c:${field}`, -1);
-      incr(hash, 'ev', 1);
-    }
+    s.snap = nextWindow(s.snap, o, s.snap.events + 1, evicted ?? [], this.#limits.transitions);
+    return s.snap;
   }
 
   async observe(observations: readonly Observation[]): Promise<WindowSnapshot[]> {
@@ -139,23 +156,26 @@ export class MemoryWindowStore implements WindowStore {
   async peek(session: string): Promise<WindowSnapshot | undefined> {
     const s = this.#sessions.get(session);
     if (!s || s.expiresAt <= this.#clock) return undefined;
-    return snapshotFromHash(false, s.hash, s.transitions);
+    return s.snap;
   }
 
   async linkRotation(newSession: string, from: { session: string; time: number; snapshot: WindowSnapshot }): Promise<void> {
     const s = this.#touch(newSession);
-    const h = s.hash;
-    if (h.has('prev')) return;
-    h.set('prev', `${from.session}|${from.time}`);
-    h.set('root', from.snapshot.root ?? from.session);
+    const prev = s.snap;
+    if (prev.rotated_from) return;
+    const fields: Record<string, WindowValue[]> = { ...prev.fields };
     for (const [field, value, entry] of carriedValues(from.snapshot)) {
-      const key = `v:${field}:${value}`;
-      if (h.has(key) || Number(h.get(`c:${field}`) ?? '0') >= this.#limits.valuesPerField) continue;
-      h.set(key, entry);
-      incr(h, `c:${field}`, 1);
+      const list = fields[field] ?? [];
+      if (list.some((x) => x.value === value) || list.length >= this.#limits.valuesPerField) continue;
+      const p1 = entry.indexOf('|');
+      const p2 = entry.indexOf('|', p1 + 1);
+      fields[field] = [...list, { value, first: Number(entry.slice(0, p1)), last: Number(entry.slice(p1 + 1, p2)), meta: entry.slice(p2 + 1) }].sort(byFirst);
+      s.order.set(`${field}\u0000${value}`, s.seq++);
     }
-    const f = h.get('f');
-    if (f === undefined || from.time < Number(f)) h.set('f', String(from.time));
+    s.snap = {
+      ...prev, fields, rotated_from: { session: from.session, time: from.time }, root: from.snapshot.root ?? from.session,
+      first_seen: prev.first_seen === 0 || from.time < prev.first_seen ? from.time : prev.first_seen,
+    };
   }
 
   async close(): Promise<void> {
