@@ -111,26 +111,37 @@ interface Observed {
 }
 
 // An event's values and transition depend only on its address and what was looked up or given for it, its user
-// agent and device id: the same for every event of a session that stays put. Kept (two generations, bounded) and
-// shared between events; the lists are never mutated.
-let observed = new Map<string, Observed>();
-let observedOlder = new Map<string, Observed>();
+// agent and device id: the same for every event of a session that stays put. Kept by address and user agent (no key
+// string built per event), bounded, and shared between events; the lists are never mutated.
+interface Cached extends Observed {
+  device: string | undefined;
+  country: string | undefined;
+  asn: number | undefined;
+  nc: string | undefined;
+}
+let observed = new Map<string, Map<string | undefined, Cached>>();
+let observedCount = 0;
 const OBSERVED_CACHE = 20_000;
-// toUserObservation and toObservation are called for the same event one after the other: its key is built once.
+// toUserObservation and toObservation are called for the same event one after the other: it is looked up once.
 let lastEvent: EnrichedEvent | undefined;
 let lastObserved: Observed | undefined;
 
 function observedOf(e: EnrichedEvent): Observed {
   if (e === lastEvent) return lastObserved!;
-  const key = `${e.ip}\u0000${e.user_agent ?? '\u0001'}\u0000${e.device_id ?? '\u0001'}\u0000${e.geo.country ?? ''}\u0000${e.as?.number ?? ''}\u0000${e.net_class ?? ''}`;
-  let o = observed.get(key);
-  if (o === undefined) {
-    o = observedOlder.get(key) ?? observe(e);
-    if (observed.size >= OBSERVED_CACHE / 2) {
-      observedOlder = observed;
+  let byUa = observed.get(e.ip);
+  if (byUa === undefined) {
+    if (observedCount >= OBSERVED_CACHE) {
       observed = new Map();
+      observedCount = 0;
     }
-    observed.set(key, o);
+    byUa = new Map();
+    observed.set(e.ip, byUa);
+  }
+  let o = byUa.get(e.user_agent);
+  if (o === undefined || o.device !== e.device_id || o.country !== e.geo.country || o.asn !== e.as?.number || o.nc !== e.net_class) {
+    if (o === undefined) observedCount++;
+    o = { ...observe(e), device: e.device_id, country: e.geo.country, asn: e.as?.number, nc: e.net_class };
+    byUa.set(e.user_agent, o);
   }
   lastEvent = e;
   lastObserved = o;

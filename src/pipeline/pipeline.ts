@@ -71,18 +71,18 @@ export class Pipeline {
       this.#classLists = rules.lists;
     }
     return this.deps.enricher.enrich(event, (e) => {
-      const key = `${e.ip}|${e.as?.number ?? ''}|${e.is_proxy === undefined ? '' : e.is_proxy ? 1 : 0}`;
-      let cls = this.#classes.get(key);
-      if (cls === undefined) {
-        cls = rules.classify(e) ?? null;
+      // By address, with the AS and proxy flag it was classified with (a source may give others for it).
+      let c = this.#classes.get(e.ip);
+      if (c === undefined || c.asn !== e.as?.number || c.proxy !== e.is_proxy) {
+        c = { asn: e.as?.number, proxy: e.is_proxy, cls: rules.classify(e) };
         if (this.#classes.size >= 100_000) this.#classes.clear();
-        this.#classes.set(key, cls);
+        this.#classes.set(e.ip, c);
       }
-      return cls ?? undefined;
+      return c.cls;
     });
   }
 
-  readonly #classes = new Map<string, string | null>();
+  readonly #classes = new Map<string, { asn: number | undefined; proxy: boolean | undefined; cls: string | undefined }>();
   #classLists: unknown;
 
   async process(events: readonly AuthEvent[]): Promise<BatchResult> {
