@@ -8,7 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RuleEngine } from '../rules/engine.js';
 import type { BaselineStore, UserObservation, UserSnapshot } from '../state/baseline.js';
-import type { Observation, WindowStore } from '../state/window.js';
+import type { Observation, WindowSnapshot, WindowStore } from '../state/window.js';
 import { toObservation, toUserObservation } from './observations.js';
 
 export interface IncidentChange {
@@ -106,45 +106,66 @@ export class Pipeline {
   }
 
   async #processSegment(events: readonly AuthEvent[]): Promise<BatchResult> {
-    const { windows, baselines, rules, incidents, metrics, logger } = this.deps;
-    const enriched = events.map((e) => this.enrich(e));
-    const userObs: UserObservation[] = [];
-    const userIndex: number[] = [];
-    const observations: Observation[] = new Array(enriched.length);
-    enriched.forEach((e, i) => {
-      const o = toUserObservation(e);
-      if (o) {
-        userIndex[i] = userObs.length;
-        userObs.push(o);
-      }
-      observations[i] = toObservation(e);
-    });
-    const [snapshots, users] = await Promise.all([windows.observe(observations), baselines.observe(userObs)]);
+    const { windows, baselines } = this.deps;
     const result: BatchResult = { processed: events.length, duplicates: 0, detections: 0, changes: [] };
-
-    // Evaluate every event first (rules are pure), then record the detections: one chain per incident (dedup
-    // key), in event order within it, the chains concurrently (each record is two round trips; a batch can hold
-    // hundreds of detections), then hand the changes on in event order.
     const detections: Detection[] = [];
-    for (let i = 0; i < enriched.length; i++) {
-      const event = enriched[i]!;
-      const window = snapshots[i]!;
-      const user: UserSnapshot | undefined = userIndex[i] === undefined ? undefined : users[userIndex[i]!];
-      if (window.duplicate) result.duplicates++;
-      if (event.type === 'rotate' && event.new_session !== undefined) {
-        await windows.linkRotation(event.new_session, { session: event.session, time: event.time, snapshot: window });
+    if (windows.observeLive && baselines.observeLive) {
+      // Stores in this process: each event is observed and judged at once, against the live window and baseline
+      // (valid until the next event is observed), so the stores copy nothing per event. Same windows, same order.
+      for (const e of events) {
+        const event = this.enrich(e);
+        const uo = toUserObservation(event);
+        const window = windows.observeLive(toObservation(event));
+        await this.#judge(event, window, uo ? baselines.observeLive(uo) : undefined, result, detections);
       }
-      // Duplicates are evaluated too: if a worker died between observe and record, the re-delivery is
-      // what records the incident. The incident store ignores a trigger event it has already absorbed.
-      const evaluation = rules.evaluate(user ? { event, window, user } : { event, window });
-      for (const f of evaluation.failures) {
-        metrics.ruleErrors.inc({ rule: f.rule });
-        logger.error({ rule: f.rule, event_id: event.id, err: f.error }, 'rule evaluation failed; the other rules still ran');
+    } else {
+      const enriched = events.map((e) => this.enrich(e));
+      const userObs: UserObservation[] = [];
+      const userIndex: number[] = [];
+      const observations: Observation[] = new Array(enriched.length);
+      enriched.forEach((e, i) => {
+        const o = toUserObservation(e);
+        if (o) {
+          userIndex[i] = userObs.length;
+          userObs.push(o);
+        }
+        observations[i] = toObservation(e);
+      });
+      const [snapshots, users] = await Promise.all([windows.observe(observations), baselines.observe(userObs)]);
+      // Evaluate every event first (rules are pure), then record the detections.
+      for (let i = 0; i < enriched.length; i++) {
+        await this.#judge(enriched[i]!, snapshots[i]!, userIndex[i] === undefined ? undefined : users[userIndex[i]!], result, detections);
       }
-      for (const s of evaluation.skips) metrics.ruleSkips.inc({ rule: s.rule, reason: s.reason });
-      for (const x of evaluation.excepted) metrics.exceptionsApplied.inc({ rule: x.rule });
-      for (const d of evaluation.detections) detections.push(d);
     }
+    return this.#record(events.length, detections, result);
+  }
+
+  /** Runs the rules on one observed event; its detections are recorded with the batch's (see #record). */
+  async #judge(event: EnrichedEvent, window: WindowSnapshot, user: UserSnapshot | undefined, result: BatchResult, detections: Detection[]): Promise<void> {
+    const { windows, rules, metrics, logger } = this.deps;
+    if (window.duplicate) result.duplicates++;
+    if (event.type === 'rotate' && event.new_session !== undefined) {
+      await windows.linkRotation(event.new_session, { session: event.session, time: event.time, snapshot: window });
+    }
+    // Duplicates are evaluated too: if a worker died between observe and record, the re-delivery is
+    // what records the incident. The incident store ignores a trigger event it has already absorbed.
+    const evaluation = rules.evaluate(user ? { event, window, user } : { event, window });
+    for (const f of evaluation.failures) {
+      metrics.ruleErrors.inc({ rule: f.rule });
+      logger.error({ rule: f.rule, event_id: event.id, err: f.error }, 'rule evaluation failed; the other rules still ran');
+    }
+    for (const s of evaluation.skips) metrics.ruleSkips.inc({ rule: s.rule, reason: s.reason });
+    for (const x of evaluation.excepted) metrics.exceptionsApplied.inc({ rule: x.rule });
+    for (const d of evaluation.detections) detections.push(d);
+  }
+
+  /**
+   * Records a batch's detections: one chain per incident (dedup key), in event order within it, the chains
+   * concurrently (each record is two round trips; a batch can hold hundreds of detections), then hands the
+   * changes on in event order.
+   */
+  async #record(processed: number, detections: readonly Detection[], result: BatchResult): Promise<BatchResult> {
+    const { incidents, metrics } = this.deps;
     const recorded = await recordInOrder(incidents, detections);
     for (let k = 0; k < detections.length; k++) {
       const d = detections[k]!;
@@ -157,7 +178,7 @@ export class Pipeline {
       result.changes.push(change);
       await this.deps.onIncident?.(change);
     }
-    metrics.eventsProcessed.inc(events.length);
+    metrics.eventsProcessed.inc(processed);
     if (result.duplicates > 0) metrics.eventsDuplicate.inc(result.duplicates);
     return result;
   }

@@ -59,6 +59,8 @@ export const DEFAULT_BASELINE_LIMITS: BaselineLimits = { ttlSeconds: 90 * 86_400
 
 export interface BaselineStore {
   observe(observations: readonly UserObservation[]): Promise<UserSnapshot[]>;
+  /** As WindowStore.observeLive: the live baseline after one event, valid until the next call. */
+  observeLive?(observation: UserObservation): UserSnapshot;
   close(): Promise<void>;
 }
 

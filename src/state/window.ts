@@ -77,6 +77,11 @@ export interface WindowStore {
   /** Records the events in order; snapshot i is the window right after observation i. */
   observe(observations: readonly Observation[]): Promise<WindowSnapshot[]>;
   /**
+   * A store in this process may record one event and hand back its live window: the same window observe() would
+   * give, valid only until the next call (it is then changed in place). Read it, never keep it.
+   */
+  observeLive?(observation: Observation): WindowSnapshot;
+  /**
    * Links a rotated-to session to the one it replaced (first link wins) and carries the old session's
    * values over, so the chain is judged as one session.
    */

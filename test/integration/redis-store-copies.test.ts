@@ -14,17 +14,7 @@ import { RedisWindowStore } from '../../src/state/redis/window-store.js';
 import type { Observation, WindowSnapshot } from '../../src/state/window.js';
 import type { UserSnapshot } from '../../src/state/baseline.js';
 import { deleteByPrefix, testPrefix } from '../helpers/redis-server.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const norm = (s: WindowSnapshot): string => JSON.stringify({ ...s, fields: Object.fromEntries(Object.entries(s.fields).sort()) });
 const bnorm = (s: UserSnapshot): string => JSON.stringify({ ...s, values: Object.fromEntries(Object.entries(s.values).map(([k, m]) => [k, [...m].sort()])) });

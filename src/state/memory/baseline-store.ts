@@ -1,10 +1,10 @@
 // The embedded user-baseline store: the same rules as observe-user-1.lua, expiring users by event time like the
-// memory window store. Each user's state is the latest snapshot; the next is derived from it, copying only the maps
-// an event changes (snapshots handed out are never mutated), rather than re-reading a hash of strings per event.
+// memory window store. Each user's baseline is kept as the snapshot object itself and changed in place by each event:
+// observeLive() hands the live object to the pipeline, observe() hands out copies.
 import { locationArg, parseLocation, userSnapshotFromHash, DEFAULT_BASELINE_LIMITS, type BaselineLimits, type BaselineStore, type BaselineValue, type UserLocation, type UserObservation, type UserSnapshot } from '../baseline.js';
 
 interface UserState {
-  /** the baseline after the latest event, without previous_location */
+  /** the baseline after the latest event, without previous_location, changed in place */
   snap: UserSnapshot;
   /** the latest located observation ("time|lat|lon|acc|network|session"), as the script keeps it, and parsed */
   loc?: string;
@@ -33,24 +33,15 @@ export class MemoryBaselineStore implements BaselineStore {
       this.#users.set(o.user, u);
     }
     u.expiresAt = expiresAt;
-    const prev = u.snap;
+    const snap = u.snap;
     const previous = u.located;
-
-    let values = prev.values;
-    if (o.learn && o.values.length > 0) {
-      values = { ...prev.values };
-      const copied: string[] = [];
+    if (o.learn) {
       for (const { kind, value } of o.values) {
-        const held = (values as Record<string, Map<string, BaselineValue> | undefined>)[kind];
-        if (held === undefined) continue; // a kind the snapshot does not carry
-        let map = held;
-        if (!copied.includes(kind)) {
-          map = new Map(held);
-          (values as Record<string, Map<string, BaselineValue>>)[kind] = map;
-          copied.push(kind);
-        }
+        const map = (snap.values as Record<string, Map<string, BaselineValue> | undefined>)[kind];
+        if (map === undefined) continue; // a kind the snapshot does not carry
         const cur = map.get(value);
         if (cur !== undefined) {
+          // A new object: copies handed out by observe() share the entries.
           map.set(value, { first: Math.min(cur.first, o.time), last: Math.max(cur.last, o.time), count: cur.count + 1 });
           continue;
         }
@@ -69,7 +60,8 @@ export class MemoryBaselineStore implements BaselineStore {
         map.set(value, { first: o.time, last: o.time, count: 1 });
       }
     }
-    u.snap = { first_seen: prev.first_seen === 0 || o.time < prev.first_seen ? o.time : prev.first_seen, events: prev.events + 1, values };
+    if (snap.first_seen === 0 || o.time < snap.first_seen) snap.first_seen = o.time;
+    snap.events += 1;
 
     const loc = locationArg(o);
     if (loc !== '') {
@@ -79,15 +71,30 @@ export class MemoryBaselineStore implements BaselineStore {
         u.located = parseLocation(u.loc);
       }
     }
-    return previous ? { ...u.snap, previous_location: previous } : u.snap;
+    return previous ? { ...snap, previous_location: previous } : snap;
   }
 
-  async observe(observations: readonly UserObservation[]): Promise<UserSnapshot[]> {
-    const out = observations.map((o) => this.#observeOne(o));
+  observeLive(o: UserObservation): UserSnapshot {
+    const out = this.#observeOne(o);
+    this.#sweep();
+    return out;
+  }
+
+  #sweep(): void {
     for (const [key, u] of this.#users) {
       if (u.expiresAt > this.#clock && this.#users.size <= this.maxUsers) break;
       this.#users.delete(key);
     }
+  }
+
+  async observe(observations: readonly UserObservation[]): Promise<UserSnapshot[]> {
+    const out = observations.map((o) => {
+      const live = this.#observeOne(o);
+      const values = { ...live.values };
+      for (const k of Object.keys(values) as (keyof typeof values)[]) values[k] = new Map(values[k]);
+      return { ...live, values };
+    });
+    this.#sweep();
     return out;
   }
 

@@ -1,12 +1,12 @@
 // The embedded window store: the same state machine as observe-3.lua, for one process (`replayguard scan`,
-// `npm start` without Redis, rule tests). Each session's state is its latest snapshot, and the next one is derived
-// from it by nextWindow (the function the Redis store applies to its copies): no per-event parse of a hash of strings,
-// and lists are shared between consecutive snapshots where they did not change. The shared contract suite holds
+// `npm start` without Redis, rule tests). Each session's window is kept as the snapshot object itself and changed in
+// place by each event (nextWindow's rules, in place): observeLive() hands that live object to the pipeline, which
+// judges the event before observing the next; observe() and peek() hand out copies. The shared contract suite holds
 // both stores to identical results.
-import { carriedValues, emptyWindow, nextWindow, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore, type WindowValue } from '../window.js';
+import { carriedValues, emptyWindow, DEFAULT_WINDOW_LIMITS, type Observation, type WindowLimits, type WindowSnapshot, type WindowStore, type WindowValue } from '../window.js';
 
 interface SessionState {
-  /** the window after the latest recorded event (duplicate: false); never mutated once handed out */
+  /** the window after the latest recorded event (duplicate: false), changed in place */
   snap: WindowSnapshot;
   /** event id → time */
   ids: Map<string, number>;
@@ -28,6 +28,16 @@ export interface MemoryWindowStoreOptions {
   limits?: WindowLimits;
   /** most sessions held; the least recently touched go first (counted in `sessionsEvicted`) */
   maxSessions?: number;
+}
+
+/** A window no later event changes (the batch API's and peek's answers). */
+function copyWindow(w: WindowSnapshot): WindowSnapshot {
+  const fields: Record<string, WindowValue[]> = {};
+  for (const [f, list] of Object.entries(w.fields)) fields[f] = list.map((v) => ({ value: v.value, first: v.first, last: v.last, meta: v.meta }));
+  const out: WindowSnapshot = { ...w, fields, transitions: w.transitions.slice() };
+  if (w.ended) out.ended = { ...w.ended };
+  if (w.rotated_from) out.rotated_from = { ...w.rotated_from };
+  return out;
 }
 
 const byFirst = (a: WindowValue, b: WindowValue): number => a.first - b.first || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
@@ -86,7 +96,7 @@ export class MemoryWindowStore implements WindowStore {
   #observeOne(o: Observation): WindowSnapshot {
     if (o.time > this.#clock) this.#clock = o.time;
     const s = this.#touch(o.session);
-    if (s.ids.has(o.event_id)) return { ...s.snap, duplicate: true };
+    if (s.ids.has(o.event_id)) return { ...s.snap, duplicate: true }; // shares the live lists: as live
 
     // At the cap, the oldest id goes (by time, then id: ZREMRANGEBYRANK's order). A busy session is at its cap on
     // every event: while its ids came in that order (the common case) the oldest is the first one, else a scan.
@@ -143,12 +153,57 @@ export class MemoryWindowStore implements WindowStore {
       }
       s.order.set(`${v.field}\u0000${v.value}`, s.seq++);
     }
-    s.snap = nextWindow(s.snap, o, s.snap.events + 1, evicted ?? [], this.#limits.transitions);
-    return s.snap;
+    const w = s.snap;
+    for (const [field, value] of evicted ?? []) {
+      const list = w.fields[field]!;
+      list.splice(list.findIndex((x) => x.value === value), 1);
+    }
+    for (const v of o.values) {
+      const list = w.fields[v.field];
+      if (list === undefined) {
+        w.fields[v.field] = [{ value: v.value, first: o.time, last: o.time, meta: v.meta }];
+        continue;
+      }
+      let cur: WindowValue | undefined;
+      for (const x of list) {
+        if (x.value === v.value) {
+          cur = x;
+          break;
+        }
+      }
+      if (cur === undefined) {
+        list.push({ value: v.value, first: o.time, last: o.time, meta: v.meta });
+        list.sort(byFirst);
+      } else if (o.time > cur.last) {
+        cur.last = o.time;
+      } else if (o.time < cur.first) {
+        cur.first = o.time;
+        list.sort(byFirst);
+      }
+    }
+    w.events += 1;
+    w.evicted += evicted?.length ?? 0;
+    if (w.first_seen === 0 || o.time < w.first_seen) w.first_seen = o.time;
+    if (o.time > w.last_seen) w.last_seen = o.time;
+    if (o.end && (!w.ended || o.time < w.ended.time)) {
+      w.ended = { type: o.end.type, time: o.time };
+      if (o.end.new_session) w.ended.new_session = o.end.new_session;
+    }
+    if (o.transition !== '' && w.transitions[0]?.key !== o.transition) {
+      w.transitions.unshift({ time: o.time, key: o.transition });
+      if (w.transitions.length > this.#limits.transitions) w.transitions.length = this.#limits.transitions;
+    }
+    return w;
+  }
+
+  observeLive(o: Observation): WindowSnapshot {
+    const w = this.#observeOne(o);
+    this.#sweep();
+    return w;
   }
 
   async observe(observations: readonly Observation[]): Promise<WindowSnapshot[]> {
-    const out = observations.map((o) => this.#observeOne(o));
+    const out = observations.map((o) => copyWindow(this.#observeOne(o)));
     this.#sweep();
     return out;
   }
@@ -156,26 +211,28 @@ export class MemoryWindowStore implements WindowStore {
   async peek(session: string): Promise<WindowSnapshot | undefined> {
     const s = this.#sessions.get(session);
     if (!s || s.expiresAt <= this.#clock) return undefined;
-    return s.snap;
+    return copyWindow(s.snap);
   }
 
   async linkRotation(newSession: string, from: { session: string; time: number; snapshot: WindowSnapshot }): Promise<void> {
+    // `from.snapshot` may be the old session's live window: read it before touching anything.
+    const carried = carriedValues(from.snapshot);
+    const root = from.snapshot.root ?? from.session;
     const s = this.#touch(newSession);
-    const prev = s.snap;
-    if (prev.rotated_from) return;
-    const fields: Record<string, WindowValue[]> = { ...prev.fields };
-    for (const [field, value, entry] of carriedValues(from.snapshot)) {
-      const list = fields[field] ?? [];
+    const w = s.snap;
+    if (w.rotated_from) return;
+    for (const [field, value, entry] of carried) {
+      const list = (w.fields[field] ??= []);
       if (list.some((x) => x.value === value) || list.length >= this.#limits.valuesPerField) continue;
       const p1 = entry.indexOf('|');
       const p2 = entry.indexOf('|', p1 + 1);
-      fields[field] = [...list, { value, first: Number(entry.slice(0, p1)), last: Number(entry.slice(p1 + 1, p2)), meta: entry.slice(p2 + 1) }].sort(byFirst);
+      list.push({ value, first: Number(entry.slice(0, p1)), last: Number(entry.slice(p1 + 1, p2)), meta: entry.slice(p2 + 1) });
+      list.sort(byFirst);
       s.order.set(`${field}\u0000${value}`, s.seq++);
     }
-    s.snap = {
-      ...prev, fields, rotated_from: { session: from.session, time: from.time }, root: from.snapshot.root ?? from.session,
-      first_seen: prev.first_seen === 0 || from.time < prev.first_seen ? from.time : prev.first_seen,
-    };
+    w.rotated_from = { session: from.session, time: from.time };
+    w.root = root;
+    if (w.first_seen === 0 || from.time < w.first_seen) w.first_seen = from.time;
   }
 
   async close(): Promise<void> {
