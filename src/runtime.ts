@@ -37,6 +37,17 @@ export interface RuntimeOptions {
   watchRules?: boolean;
   keyPrefix?: string;
   onIncident?: (change: IncidentChange) => void | Promise<void>;
+  /**
+   * Memory store only: close an incident once its rule has not hit its session for the session TTL plus the rule's
+   * cooldown (by event time), so scan can write and forget it (src/incidents/memory-store.ts).
+   */
+  closeIdleIncidents?: boolean;
+}
+
+/** Live sessions and users the embedded stores' caps dropped before their TTL (RG_MEMORY_MAX_SESSIONS / _USERS). */
+export interface StateEvictions {
+  sessions: number;
+  users: number;
 }
 
 export interface Runtime {
@@ -50,6 +61,8 @@ export interface Runtime {
   redis?: RedisClient;
   /** the session key was generated for this process: hashes will not match any other process's */
   ephemeralKey: boolean;
+  /** counted as they happen (always 0 with Redis, whose keys expire by TTL alone) */
+  evictions: StateEvictions;
   reloadRules(): Promise<void>;
   close(): Promise<void>;
 }
@@ -71,6 +84,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const now = opts.eventClock ? (d: Detection) => d.time : () => Date.now();
   const baselineLimits = { ...DEFAULT_BASELINE_LIMITS, ttlSeconds: env.RG_BASELINE_TTL_SECONDS };
 
+  const evictions: StateEvictions = { sessions: 0, users: 0 };
   let redis: RedisClient | undefined;
   let keys: KeySpace | undefined;
   let windows: WindowStore;
@@ -86,9 +100,18 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     incidents = new RedisIncidentStore(redis, keys, env.RG_INCIDENT_TTL_SECONDS, now);
     baselines = new RedisBaselineStore(redis, keys, baselineLimits);
   } else {
-    windows = new MemoryWindowStore({ limits });
-    incidents = new MemoryIncidentStore(now);
-    baselines = new MemoryBaselineStore(baselineLimits);
+    windows = new MemoryWindowStore({
+      limits, maxSessions: env.RG_MEMORY_MAX_SESSIONS,
+      onEvict: () => {
+        evictions.sessions++;
+        metrics.stateEvicted.inc({ kind: 'session' });
+      },
+    });
+    incidents = new MemoryIncidentStore(now, opts.closeIdleIncidents ? { closeAfterIdleMs: env.RG_SESSION_TTL_SECONDS * 1000 } : {});
+    baselines = new MemoryBaselineStore(baselineLimits, env.RG_MEMORY_MAX_USERS, () => {
+      evictions.users++;
+      metrics.stateEvicted.inc({ kind: 'user' });
+    });
   }
 
   const enricher = await createEnricher();
@@ -115,7 +138,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const deps = { enricher, windows, baselines, rules, incidents, metrics, logger, ...(opts.onIncident ? { onIncident: opts.onIncident } : {}) };
   const pipeline = new Pipeline(deps);
   const runtime: Runtime = {
-    pipeline, rules, windows, incidents, metrics, hasher, ephemeralKey: ephemeral, reloadRules,
+    pipeline, rules, windows, incidents, metrics, hasher, ephemeralKey: ephemeral, evictions, reloadRules,
     async close() {
       stopWatching();
       await windows.close();

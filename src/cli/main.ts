@@ -20,6 +20,9 @@ ${INPUT_FLAGS_USAGE}
       --store memory|redis state store (default memory; redis uses REDIS_URL)
       --fail-on-incident   exit 1 when any incident is found
       --output FORMAT      incidents as cef|leef|leef2|ecs|ocsf|hec|syslog|bulk|jsonl (default: incident JSON)
+      --hold-incidents     write every incident at the end (default: each as it closes; same output, less memory)
+                           order: by the event time each closes at (last hit + RG_SESSION_TTL_SECONDS + the
+                           rule's cooldown), then creation; with --store redis, first creation or update
 ${RESPONDER_USAGE}${TAIL_USAGE}  replayguard rules lint [DIR]           validate rule files (file:line:column: field: message)
   replayguard rules test [DIR]           run every rule's test cases (<rule>.test.yaml) through the pipeline
   replayguard deliveries list|retry [--sink X] [--id J] [--limit N]
@@ -61,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { ...INPUT_FLAGS, rules: { type: 'string' }, store: { type: 'string', default: 'memory' }, 'fail-on-incident': { type: 'boolean', default: false }, output: { type: 'string' } },
+        options: { ...INPUT_FLAGS, rules: { type: 'string' }, store: { type: 'string', default: 'memory' }, 'fail-on-incident': { type: 'boolean', default: false }, output: { type: 'string' }, 'hold-incidents': { type: 'boolean', default: false } },
       });
       if (positionals.length === 0) {
         process.stderr.write(USAGE);
@@ -72,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
         files: positionals, store: values.store, failOnIncident: values['fail-on-incident'] ?? false,
         format: formatFromFlag(values.format), adapterOptions: adapterOptionsFromFlags(values),
         ...(values.rules !== undefined ? { rulesDir: values.rules } : {}), output: values.output,
+        releaseIncidents: !values['hold-incidents'], keepIncidents: false,
       });
       return exitCode;
     }

@@ -34,6 +34,12 @@ const envSchema = z.object({
   RG_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).default(7 * 24 * 3600),
   RG_BASELINE_TTL_SECONDS: z.coerce.number().int().min(3600).default(90 * 24 * 3600),
   RG_INCIDENT_TTL_SECONDS: z.coerce.number().int().min(3600).default(90 * 24 * 3600),
+  /**
+   * Most sessions and users the embedded (in-memory) stores hold; past them the least recently seen go before their
+   * TTL, counted in rg_state_evicted_total and in scan's summary. Each costs a few KB (docs/sources.md).
+   */
+  RG_MEMORY_MAX_SESSIONS: z.coerce.number().int().min(1).max(100_000_000).default(250_000),
+  RG_MEMORY_MAX_USERS: z.coerce.number().int().min(1).max(100_000_000).default(250_000),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -1,4 +1,12 @@
 // The embedded incident store: the same rules as record-incident-4.lua, over Maps.
+//
+// For a forensic replay (`replayguard scan`) it can also close incidents by event time, so a long file does not hold
+// every incident until its end: an incident whose rule has not hit its session for `closeAfterIdleMs` plus the rule's
+// cooldown (by the store's clock, the latest detection time it has seen) is complete; a later hit on that session
+// opens a new incident, as one does in Redis once an incident's TTL has run out since its last hit. Whether closed
+// incidents are taken out as they close (takeClosed) or all at the end (drain), they come out in one order: by the
+// time they close, then by creation. The order is the same either way because an incident hit at clock c closes no
+// earlier than c + closeAfterIdleMs, after everything already closed at c.
 import type { Detection, Incident, ResponseRecord, StatusChange } from './model.js';
 import {
   MAX_STATUS_HISTORY, baseOf, decodeCursor, encodeCursor, incidentFromHash, InvalidCursorError, keyAndNewId, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
@@ -10,15 +18,77 @@ interface Stored {
   events: Map<string, number>;
   created: number;
   history: string[];
+  id: string;
+  key: string;
+  /** creation order: breaks ties of the close order */
+  seq: number;
+  /** the store's clock at the latest hit that changed the incident (a repeated event does not count, as in Redis) */
+  hitClock: number;
+  /** the longest cooldown of its hits: a hit closer than that would still have been folded in as suppressed */
+  cooldown: number;
+}
+
+export interface MemoryIncidentStoreOptions {
+  /** close an incident this long (event time) after its latest hit, plus its rule's cooldown; unset: never */
+  closeAfterIdleMs?: number;
 }
 
 export class MemoryIncidentStore implements IncidentStore {
   readonly kind = 'memory' as const;
   readonly #open = new Map<string, string>();
+  /** with closeAfterIdleMs, in order of hitClock (moved to the back on each hit), so the sweep stops early */
   readonly #incidents = new Map<string, Stored>();
+  /** closed by the idle rule, not yet taken out */
+  #closed: Stored[] = [];
+  readonly #idle: number | undefined;
+  #clock = 0;
+  #seq = 0;
 
   /** `now` stamps created/updated; pass the detection's own time for deterministic forensic replays. */
-  constructor(private readonly now: (d: Detection) => number = () => Date.now()) {}
+  constructor(private readonly now: (d: Detection) => number = () => Date.now(), opts: MemoryIncidentStoreOptions = {}) {
+    this.#idle = opts.closeAfterIdleMs;
+  }
+
+  #closesBy(s: Stored): number {
+    return s.hitClock + (this.#idle ?? Infinity) + s.cooldown;
+  }
+
+  #close(id: string, s: Stored): void {
+    this.#incidents.delete(id);
+    if (this.#open.get(s.key) === id) this.#open.delete(s.key);
+    this.#closed.push(s);
+  }
+
+  #sorted(list: Stored[]): Incident[] {
+    return list
+      .sort((a, b) => this.#closesBy(a) - this.#closesBy(b) || a.seq - b.seq)
+      .map((s) => incidentFromHash(s.hash, this.#events(s), s.history));
+  }
+
+  /**
+   * The incidents closed by now (see closeAfterIdleMs), removed from the store: they can no longer change. In close
+   * order; every incident taken out later closes after these.
+   */
+  takeClosed(): Incident[] {
+    if (this.#idle === undefined) return [];
+    for (const [id, s] of this.#incidents) {
+      // Everything after this one was hit at the same clock or later, so closes later too.
+      if (s.hitClock + this.#idle > this.#clock) break;
+      if (this.#closesBy(s) <= this.#clock) this.#close(id, s);
+    }
+    const out = this.#sorted(this.#closed);
+    this.#closed = [];
+    return out;
+  }
+
+  /** Every incident left, closed or not, removed from the store, in the order takeClosed would have given them. */
+  drain(): Incident[] {
+    const out = this.#sorted([...this.#closed, ...this.#incidents.values()]);
+    this.#closed = [];
+    this.#incidents.clear();
+    this.#open.clear();
+    return out;
+  }
 
   #events(s: Stored): string[] {
     return [...s.events].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
@@ -28,8 +98,13 @@ export class MemoryIncidentStore implements IncidentStore {
     const { key, newId } = keyAndNewId(d);
     const [sev, rank] = severityArgs(d.severity);
     const now = this.now(d);
+    if (d.time > this.#clock) this.#clock = d.time;
     const openId = this.#open.get(key);
-    const existing = openId === undefined ? undefined : this.#incidents.get(openId);
+    let existing = openId === undefined ? undefined : this.#incidents.get(openId);
+    if (existing && this.#closesBy(existing) <= this.#clock) {
+      this.#close(openId!, existing);
+      existing = undefined;
+    }
     if (!existing) {
       const s: Stored = {
         hash: {
@@ -40,6 +115,11 @@ export class MemoryIncidentStore implements IncidentStore {
         events: new Map([[d.event_id, d.time]]),
         created: now,
         history: [],
+        id: newId,
+        key,
+        seq: this.#seq++,
+        hitClock: this.#clock,
+        cooldown: Math.max(d.cooldown_ms, 0),
       };
       this.#open.set(key, newId);
       this.#incidents.set(newId, s);
@@ -47,6 +127,12 @@ export class MemoryIncidentStore implements IncidentStore {
     }
     const h = existing.hash;
     if (existing.events.has(d.event_id)) return { outcome: 'unchanged', incident: incidentFromHash(h, this.#events(existing)) };
+    existing.hitClock = this.#clock;
+    if (d.cooldown_ms > existing.cooldown) existing.cooldown = d.cooldown_ms;
+    if (this.#idle !== undefined) {
+      this.#incidents.delete(openId!);
+      this.#incidents.set(openId!, existing);
+    }
     existing.events.set(d.event_id, d.time);
     if (existing.events.size > MAX_INCIDENT_EVENT_IDS) {
       const sorted = this.#events(existing);
@@ -76,15 +162,19 @@ export class MemoryIncidentStore implements IncidentStore {
     return { outcome: 'updated', incident: incidentFromHash(h, this.#events(existing)) };
   }
 
+  #find(id: string): Stored | undefined {
+    return this.#incidents.get(id) ?? this.#closed.find((s) => s.id === id);
+  }
+
   async get(id: string): Promise<Incident | undefined> {
-    const s = this.#incidents.get(id);
+    const s = this.#find(id);
     return s ? incidentFromHash(s.hash, this.#events(s), s.history) : undefined;
   }
 
   async setStatus(id: string, change: StatusChange): Promise<Incident | undefined> {
-    const s = this.#incidents.get(id);
+    const s = this.#find(id);
     if (!s) return undefined;
-    const key = (JSON.parse(s.hash.base ?? '{}') as { dedup_key: string }).dedup_key;
+    const key = s.key;
     s.hash.status = change.status;
     s.hash.updated = String(Date.now());
     s.history.push(JSON.stringify(change));
@@ -95,7 +185,7 @@ export class MemoryIncidentStore implements IncidentStore {
   }
 
   async setResponse(id: string, response: ResponseRecord): Promise<void> {
-    const s = this.#incidents.get(id);
+    const s = this.#find(id);
     if (s) s.hash.resp = JSON.stringify(response);
   }
 
@@ -107,7 +197,7 @@ export class MemoryIncidentStore implements IncidentStore {
       if (!after) throw new InvalidCursorError('cursor is not one this server issued');
     }
     // Same order as the Redis index walk: created time descending, then id descending.
-    const all = [...this.#incidents].sort((a, b) => b[1].created - a[1].created || (a[0] < b[0] ? 1 : -1));
+    const all = [...this.#incidents, ...this.#closed.map((s): [string, Stored] => [s.id, s])].sort((a, b) => b[1].created - a[1].created || (a[0] < b[0] ? 1 : -1));
     const items: Incident[] = [];
     let last: { created: number; id: string } | undefined;
     for (const [id, s] of all) {

@@ -15,6 +15,7 @@ export class Metrics {
   readonly ruleErrors = new Counter({ name: 'rg_rule_errors_total', help: 'Rule evaluations that threw, by rule', labelNames: ['rule'], registers: [this.registry] });
   readonly ruleLoadErrors = new Gauge({ name: 'rg_rule_load_errors', help: 'Errors in the rule files at the last load', registers: [this.registry] });
   readonly rulesLoaded = new Gauge({ name: 'rg_rules_loaded', help: 'Rules in the active rule set', registers: [this.registry] });
+  readonly stateEvicted = new Counter({ name: 'rg_state_evicted_total', help: 'Live sessions and users the embedded stores dropped before their TTL because RG_MEMORY_MAX_SESSIONS / RG_MEMORY_MAX_USERS was reached, by kind (session, user)', labelNames: ['kind'], registers: [this.registry] });
   readonly ingestShed = new Counter({ name: 'rg_ingest_shed_total', help: 'Requests refused because the ingest queue was full or Redis was away', labelNames: ['reason'], registers: [this.registry] });
   readonly revocations = new Counter({ name: 'rg_revocations_total', help: 'Revocation decisions, by decision (shadow, enforce, held, manual, none) and initiator', labelNames: ['decision', 'initiated_by'], registers: [this.registry] });
   readonly revocationDeliveries = new Counter({ name: 'rg_revocation_deliveries_total', help: 'Revocation webhook/CAEP deliveries, by target and outcome (delivered, retry, dead, disabled)', labelNames: ['target', 'outcome'], registers: [this.registry] });

@@ -16,7 +16,10 @@ export class MemoryBaselineStore implements BaselineStore {
   readonly #users = new Map<string, UserState>();
   #clock = 0;
 
-  constructor(private readonly limits: BaselineLimits = DEFAULT_BASELINE_LIMITS, private readonly maxUsers = 1_000_000) {}
+  /** live users the cap evicted (their baselines are lost: counted, never silent) */
+  usersEvicted = 0;
+
+  constructor(private readonly limits: BaselineLimits = DEFAULT_BASELINE_LIMITS, private readonly maxUsers = 1_000_000, private readonly onEvict?: () => void) {}
 
   #observeOne(o: UserObservation): UserSnapshot {
     if (o.time > this.#clock) this.#clock = o.time;
@@ -84,6 +87,10 @@ export class MemoryBaselineStore implements BaselineStore {
     for (const [key, u] of this.#users) {
       if (u.expiresAt > this.#clock && this.#users.size <= this.maxUsers) break;
       this.#users.delete(key);
+      if (u.expiresAt > this.#clock) {
+        this.usersEvicted++;
+        this.onEvict?.();
+      }
     }
   }
 

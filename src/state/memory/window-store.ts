@@ -28,6 +28,8 @@ export interface MemoryWindowStoreOptions {
   limits?: WindowLimits;
   /** most sessions held; the least recently touched go first (counted in `sessionsEvicted`) */
   maxSessions?: number;
+  /** called for each live session the cap evicts (a metric: evictions lose detections, so they are never silent) */
+  onEvict?: () => void;
 }
 
 /** A window no later event changes (the batch API's and peek's answers). */
@@ -47,6 +49,7 @@ export class MemoryWindowStore implements WindowStore {
   readonly #sessions = new Map<string, SessionState>();
   readonly #limits: WindowLimits;
   readonly #maxSessions: number;
+  readonly #onEvict: (() => void) | undefined;
   /** Event time drives expiry here: replaying last month's logs must expire sessions as they would have. */
   #clock = 0;
   sessionsEvicted = 0;
@@ -54,6 +57,7 @@ export class MemoryWindowStore implements WindowStore {
   constructor(opts: MemoryWindowStoreOptions = {}) {
     this.#limits = opts.limits ?? DEFAULT_WINDOW_LIMITS;
     this.#maxSessions = opts.maxSessions ?? 2_000_000;
+    this.#onEvict = opts.onEvict;
   }
 
   get size(): number {
@@ -89,7 +93,10 @@ export class MemoryWindowStore implements WindowStore {
     for (const [key, s] of this.#sessions) {
       if (s.expiresAt > this.#clock && this.#sessions.size <= this.#maxSessions) break;
       this.#sessions.delete(key);
-      if (s.expiresAt > this.#clock) this.sessionsEvicted++;
+      if (s.expiresAt > this.#clock) {
+        this.sessionsEvicted++;
+        this.#onEvict?.();
+      }
     }
   }
 
