@@ -138,3 +138,19 @@ describe.each(stores)('IncidentStore contract (%s)', (_name, make) => {
     expect((await store.list({ rule: 'nope' })).items).toHaveLength(0);
   });
 });
+
+describe('RedisIncidentStore after its TTL', () => {
+  it('opens a new incident once the open one expired, instead of retrying forever', async () => {
+    const keys = new KeySpace(`${prefix}:ttl-${Math.random().toString(36).slice(2)}`);
+    const store = new RedisIncidentStore(redis, keys, 1, clock);
+    const first = await store.record(detection());
+    expect(first.outcome).toBe('created');
+    // Let the incident's keys expire for real; the dedup entry in the open hash has no TTL of its own.
+    for (let i = 0; i < 50 && (await redis.exists(keys.incident(first.incident.id))) === 1; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await redis.exists(keys.incident(first.incident.id))).toBe(0);
+    const again = await store.record(detection({ event_id: 'e9', time: T0 + 3_600_000 }));
+    expect(again.outcome).toBe('created');
+    expect(again.incident.id).not.toBe(first.incident.id);
+    expect(await redis.zscore(keys.incidentIndex(), first.incident.id)).toBeNull();
+  });
+});

@@ -56,7 +56,14 @@ if creating then
   return reply('created')
 end
 
-if openId ~= expectedId or redis.call('EXISTS', incKey) == 0 then return { 'retry', {}, {} } end
+if openId ~= expectedId then return { 'retry', {}, {} } end
+-- The open incident's keys expired (its TTL ran out while the dedup entry stayed): forget the stale entry, so the
+-- caller's next attempt finds nothing open and creates a new incident instead of retrying forever.
+if redis.call('EXISTS', incKey) == 0 then
+  redis.call('HDEL', openKey, dedup)
+  redis.call('ZREM', idxKey, expectedId)
+  return { 'retry', {}, {} }
+end
 if redis.call('ZSCORE', evKey, eventId) then return reply('unchanged') end
 
 redis.call('ZADD', evKey, t, eventId)
