@@ -40,6 +40,11 @@ function uaKey(ua: string): string {
   return key;
 }
 
+/** The client an event names: browser/OS/device, as windows, baselines and rules key it. */
+export function clientOf(ua: Pick<EnrichedEvent['ua'], 'browser' | 'os' | 'device'>): string {
+  return `${ua.browser}/${ua.os}/${ua.device}`;
+}
+
 /** "where the session is": network, AS and client, so alternation can be judged on any of them */
 export function transitionKey(network: string, asn: number | undefined, client: string): string {
   return `${network}|${asn ?? ''}|${client}`;
@@ -82,10 +87,11 @@ function userValues(e: EnrichedEvent, login: boolean): UserObservation['values']
   const values: UserObservation['values'] = [];
   if (e.as) values.push({ kind: 'asn', value: String(e.as.number) });
   if (e.geo.country) values.push({ kind: 'country', value: e.geo.country });
-  if (e.user_agent !== undefined) values.push({ kind: 'client', value: `${e.ua.browser}/${e.ua.os}/${e.ua.device}` });
+  const client = e.user_agent === undefined ? undefined : clientOf(e.ua);
+  if (client !== undefined) values.push({ kind: 'client', value: client });
   if (e.geo.country && !(e.net_class !== undefined && UNPLACED_CLASSES.has(e.net_class))) {
     if (login) values.push({ kind: 'signin', value: e.geo.country });
-    if (e.user_agent !== undefined) values.push({ kind: 'presence', value: `${e.geo.country}|${e.ua.browser}/${e.ua.os}/${e.ua.device}` });
+    if (client !== undefined) values.push({ kind: 'presence', value: `${e.geo.country}|${client}` });
   }
   return values;
 }
@@ -177,7 +183,7 @@ function observe(e: EnrichedEvent): Observed {
   // Unknown values are not counted: "no ASN" twice is not two networks.
   if (e.as) values.push({ field: 'asn', value: String(e.as.number), meta: e.as.org ?? '' });
   if (e.geo.country) values.push({ field: 'country', value: e.geo.country, meta: '' });
-  const client = `${e.ua.browser}/${e.ua.os}/${e.ua.device}`;
+  const client = clientOf(e.ua);
   if (e.user_agent !== undefined) {
     values.push({ field: 'browser', value: e.ua.browser, meta: '' });
     values.push({ field: 'os', value: e.ua.os, meta: '' });

@@ -1,5 +1,6 @@
 // Questions rules ask of a user's baseline.
 import type { EnrichedEvent } from '../events/schema.js';
+import { clientOf } from '../pipeline/observations.js';
 import type { UserSnapshot } from '../state/baseline.js';
 import type { WindowSnapshot } from '../state/window.js';
 import type { BaselineKind, BaselineRequirement } from './schema.js';
@@ -7,10 +8,16 @@ import type { BaselineKind, BaselineRequirement } from './schema.js';
 export function valueOf(event: EnrichedEvent, kind: BaselineKind): string | undefined {
   if (kind === 'asn') return event.as ? String(event.as.number) : undefined;
   if (kind === 'country') return event.geo.country;
-  return event.user_agent === undefined ? undefined : `${event.ua.browser}/${event.ua.os}/${event.ua.device}`;
+  return event.user_agent === undefined ? undefined : clientOf(event.ua);
 }
 
 const DAY = 86_400_000;
+
+/** The user was seen with this value (of this kind) before the session under judgement began. */
+export function hadBefore(event: EnrichedEvent, window: WindowSnapshot, user: UserSnapshot | undefined, kind: BaselineKind, value: string): boolean {
+  const entry = user?.values[kind].get(value);
+  return entry !== undefined && entry.first < (window.first_seen || event.time);
+}
 
 /** The country the session was first seen in (its earliest country value), if any. */
 function firstCountry(window: WindowSnapshot): string | undefined {
@@ -43,9 +50,7 @@ export function travelCorroborated(event: EnrichedEvent, window: WindowSnapshot,
   for (const [key, seen] of user.values.presence) {
     if (!key.startsWith(prefix) || !current(seen)) continue;
     const client = key.slice(prefix.length);
-    if (client === own) continue;
-    const known = user.values.client.get(client);
-    if (known && known.first < sessionStart) return true;
+    if (client !== own && hadBefore(event, window, user, 'client', client)) return true;
   }
   return false;
 }
@@ -58,9 +63,8 @@ export function travelCorroborated(event: EnrichedEvent, window: WindowSnapshot,
 export function familiarity(event: EnrichedEvent, window: WindowSnapshot, user: UserSnapshot | undefined, kind: BaselineKind, days: number, travel = false): Familiarity {
   const value = valueOf(event, kind);
   if (value === undefined) return 'unknown_value';
-  const entry = user?.values[kind].get(value);
-  const sessionStart = window.first_seen || event.time;
-  if (entry && entry.first < sessionStart && entry.last >= event.time - days * DAY) return 'known';
+  const last = user?.values[kind].get(value)?.last;
+  if (last !== undefined && last >= event.time - days * DAY && hadBefore(event, window, user, kind, value)) return 'known';
   // A new network or country in a country the user is travelling in (signed in there since): a hotel, an airport.
   // The client is not a matter of travel.
   if (travel && kind !== 'client' && travelCorroborated(event, window, user)) return 'travel';

@@ -1,10 +1,10 @@
 // concurrent_use: the session keeps alternating between two places or clients (A, B, A, B): victim and
 // attacker both active. One move from A to B (travel, a network change) has no return and stays quiet.
-import type { NetworkMeta } from '../../pipeline/observations.js';
 import { splitTransitionKey } from '../../pipeline/observations.js';
+import { hadBefore } from '../baseline.js';
 import type { Check } from '../schema.js';
 import type { RuleContext, RuleHit } from '../types.js';
-import { parsedMeta } from './meta.js';
+import { networkClassOf } from './meta.js';
 
 type Params = Extract<Check, { type: 'concurrent_use' }>;
 
@@ -12,17 +12,10 @@ type Params = Extract<Check, { type: 'concurrent_use' }>;
 function networksOfClasses(ctx: RuleContext, classes: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (const v of ctx.window.fields.network ?? []) {
-    const nc = parsedMeta<NetworkMeta>(v.meta)?.nc;
+    const nc = networkClassOf(v.meta);
     if (nc !== undefined && classes.includes(nc)) out.add(v.value);
   }
   return out;
-}
-
-/** The user had this value (AS or client) before the session began. */
-function knownBefore(ctx: RuleContext, on: Params['on'], value: string): boolean {
-  if (on === 'network' || ctx.user === undefined) return false;
-  const entry = ctx.user.values[on].get(value);
-  return entry !== undefined && entry.first < (ctx.window.first_seen || ctx.event.time);
 }
 
 export function evaluateConcurrentUse(rule: Params, ctx: RuleContext): RuleHit | undefined {
@@ -48,7 +41,7 @@ export function evaluateConcurrentUse(rule: Params, ctx: RuleContext): RuleHit |
   }
   // A tunnel that drops and reconnects alternates its user between the concentrator and their own line: when
   // every value that is not a tunnel is one the user had before the session, that is flapping, not two parties.
-  if (tunnelValues.size > 0 && [...seen].every((v) => tunnelValues.has(v) || knownBefore(ctx, rule.on, v))) return undefined;
+  if (tunnelValues.size > 0 && [...seen].every((v) => tunnelValues.has(v) || (rule.on !== 'network' && hadBefore(ctx.event, ctx.window, ctx.user, rule.on, v)))) return undefined;
   if (returns < rule.min_returns || seen.size < 2) return undefined;
   const field = rule.on === 'client' ? 'client' : rule.on;
   return {

@@ -6,7 +6,7 @@ import type { NetworkMeta } from '../../pipeline/observations.js';
 import type { Check } from '../schema.js';
 import type { RuleContext, RuleOutcome } from '../types.js';
 import { distanceKm } from './geo.js';
-import { parsedMeta } from './meta.js';
+import { networkClassOf, parsedMeta } from './meta.js';
 
 type Params = Extract<Check, { type: 'impossible_travel' }>;
 
@@ -19,23 +19,19 @@ interface Point {
   place: string;
 }
 
-function meta(raw: string): Partial<NetworkMeta> | undefined {
-  return parsedMeta<NetworkMeta>(raw);
-}
-
 function previousInSession(ctx: RuleContext, ignore: readonly string[]): Point | 'none' | 'unlocated' {
   const e = ctx.event;
   let best: { last: number; value: string; meta: string } | undefined;
   for (const v of ctx.window.fields.network ?? []) {
     if (v.value === e.network || v.last >= e.time) continue;
     if (ignore.length > 0) {
-      const nc = meta(v.meta)?.nc;
+      const nc = networkClassOf(v.meta);
       if (nc !== undefined && ignore.includes(nc)) continue;
     }
     if (!best || v.last > best.last) best = v;
   }
   if (!best) return 'none';
-  const m = meta(best.meta);
+  const m = parsedMeta<NetworkMeta>(best.meta);
   if (!m || m.lat === undefined || m.lon === undefined) return 'unlocated';
   return { lat: m.lat, lon: m.lon, acc: m.acc ?? 0, time: best.last, network: best.value, place: [m.city, m.cc].filter(Boolean).join(', ') };
 }

@@ -19,3 +19,8 @@ export function parsedMeta<T>(raw: string): Readonly<Partial<T>> | undefined {
   }
   return v as Readonly<Partial<T>> | undefined;
 }
+
+/** The network class stored with a network value on first sight (NetworkMeta.nc), if any. */
+export function networkClassOf(meta: string): string | undefined {
+  return parsedMeta<{ nc: string }>(meta)?.nc;
+}

@@ -1,7 +1,6 @@
 // network_class: the session moved onto a hosting/datacenter, anonymizer or Tor network. Infostealer
 // replay usually comes from rented infrastructure; people's sessions come from homes, offices and phones.
-import type { NetworkMeta } from '../../pipeline/observations.js';
-import { parsedMeta } from './meta.js';
+import { networkClassOf } from './meta.js';
 import type { Check } from '../schema.js';
 import type { RuleContext, RuleHit } from '../types.js';
 
@@ -12,7 +11,7 @@ function firstNetwork(ctx: RuleContext): { value: string; nc?: string } | undefi
   if (!nets || nets.length === 0) return undefined;
   let first = nets[0]!;
   for (const v of nets) if (v.first < first.first) first = v;
-  const nc = parsedMeta<NetworkMeta>(first.meta)?.nc;
+  const nc = networkClassOf(first.meta);
   return nc === undefined ? { value: first.value } : { value: first.value, nc };
 }
 
