@@ -22,11 +22,16 @@ export const DEVICE_KINDS = {
   'iphone-chrome': { device: 'phone', apple: true, ua: (v) => `Mozilla/5.0 (iPhone; CPU iPhone OS ${V.ios[v]} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/${V.chrome[v]}.0.7390.41 Mobile/15E148 Safari/604.1` },
   'android-chrome': { device: 'phone', ua: (v) => `Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${V.chrome[v]}.0.0.0 Mobile Safari/537.36` },
   'ipad-safari': { device: 'tablet', apple: true, ua: (v) => `Mozilla/5.0 (iPad; CPU OS ${V.ios[v]} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${V.safari[v]} Mobile/15E148 Safari/604.1` },
+  // A developer's own tools on their laptop, holding their own token: the same clients AiTM kits replay with.
+  'cli-python': { device: 'cli', ua: () => 'python-requests/2.32.3' },
+  'cli-go': { device: 'cli', ua: () => 'Go-http-client/2.0' },
+  'cli-aws': { device: 'cli', ua: () => 'aws-cli/2.22.0 md/awscrt#0.22.0 ua/2.0 os/macos#24.1.0 md/arch#arm64 lang/python#3.12.6 md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#sts.get-caller-identity' },
 };
 
 /** Share of laptops / phones by kind among the simulated employees. */
 export const LAPTOP_MIX = [['win-chrome', 42], ['win-edge', 22], ['mac-safari', 14], ['mac-chrome', 12], ['win-firefox', 7], ['linux-firefox', 3]];
 export const PHONE_MIX = [['iphone-safari', 48], ['android-chrome', 40], ['iphone-chrome', 12]];
+export const CLI_MIX = [['cli-python', 45], ['cli-go', 30], ['cli-aws', 25]];
 
 /**
  * Browsers infostealer operators replay with (their own machine; Chrome on Windows dominates, and an

@@ -327,7 +327,27 @@ export function userDay(sim, user, day) {
     // A long flight may land after this local day began: the day starts when its owner arrives.
     for (const s of sessions) s.events = s.events.filter((e) => e.t >= user.availableFrom);
   }
-  return sessions.filter((s) => s.events.length > 0);
+  const out = sessions.filter((s) => s.events.length > 0);
+  const cli = user.cli ? cliSession(sim, user, day, out) : undefined;
+  if (cli) out.push(cli);
+  return out;
+}
+
+/**
+ * A developer's CLI or script on the laptop, holding its own token for the working day: it calls the API now and
+ * then, a few seconds after the person's own browser, from wherever the laptop is. It draws from the user's CLI
+ * stream only (the owner below carries it), so the rest of the user's day is the same with or without it.
+ */
+function cliSession(sim, user, day, sessions) {
+  const laptop = sessions.find((s) => s.device === user.devices[0]);
+  if (!laptop || laptop.scenario === 'weekend') return undefined;
+  const r = user.cli.rng.fork(`day:${day}`);
+  if (!r.chance(0.7)) return undefined;
+  const owner = Object.create(user, { rng: { value: r } });
+  const s = newSession(sim, owner, user.cli.device, day, laptop.scenario);
+  s.feature('developer-cli');
+  for (const e of laptop.events) if (r.chance(0.4)) s.events.push({ t: e.t + r.int(1_000, 90_000), type: 'request', ip: e.ip, net: e.net });
+  return s.events.length > 0 ? s : undefined;
 }
 
 function dayPlan(sim, user, day) {

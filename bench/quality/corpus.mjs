@@ -183,7 +183,8 @@ out.push(`${tally.caught} of ${tally.caught + tally.missed} positives caught, ${
     if (c.panther_expects) verdict = alerts.length > 0 ? 'caught' : 'missed';
     else verdict = alerts.length > 0 ? 'alert on a negative' : 'quiet (correct)';
     t2[{ caught: 'caught', missed: 'missed', 'quiet (correct)': 'quiet' }[verdict] ?? 'falseAlarm']++;
-    const fired = incidents.map((i) => `${i.rule.id}${i.monitor ? ' (monitor)' : ''}`).join(', ') || '–';
+    // By rule id: the scan writes incidents in the order they close, which says nothing here.
+    const fired = incidents.map((i) => `${i.rule.id}${i.monitor ? ' (monitor)' : ''}`).sort().join(', ') || '–';
     rows.push([c.rule_id, c.test_name, c.panther_expects ? 'alert' : 'no alert', c.prior, `${summary.events_accepted} of ${summary.events_read}`, adapted, fired, verdict]);
   }
   out.push('');

@@ -10,6 +10,7 @@ export const DAY = 86_400_000;
 
 /** Benign session classes, in the order a session that shows several behaviours is labelled by. */
 export const BENIGN_CLASSES = [
+  'developer-cli',
   'plane-travel',
   'train-travel',
   'browser-update',
@@ -31,6 +32,7 @@ export const BENIGN_CLASSES = [
 export const GAP_SCALE = 2.2;
 
 export const BENIGN_DESCRIPTIONS = {
+  'developer-cli': 'a developer\'s CLI or script (python-requests, a Go tool, aws-cli) on their laptop with its own token for the working day: a call now and then, a few seconds after their browser\'s, from wherever the laptop is (home, the office, the VPN, a tethered phone, an airport)',
   'plane-travel': 'a flight abroad and the days there: airport Wi-Fi, in-flight satellite Wi-Fi, roaming (egress in the home country) or a local SIM, hotel Wi-Fi, the destination office; flights scheduled at ≤ 780 km/h block speed plus airport time',
   'train-travel': 'a rail journey between two cities (≤ 300 km/h) on mobile data, then the destination office or a hotel',
   'browser-update': 'the browser updates to a new major version in the middle of the session (same family, same OS)',

@@ -1,7 +1,7 @@
 // The simulated population: two tenants with offices in seven countries, their corporate egress (office NAT
 // and VPN concentrators), and the employees: where they live (their home address), their ISP and mobile
 // carrier, their devices, and the habits that decide which kinds of day they have.
-import { Device, LAPTOP_MIX, PHONE_MIX } from './agents.mjs';
+import { CLI_MIX, Device, LAPTOP_MIX, PHONE_MIX } from './agents.mjs';
 import { CITIES, OFFICES, REGION, TRAIN_ROUTES, VPN_GATEWAYS } from './places.mjs';
 
 const HOME_ISPS = {
@@ -48,6 +48,8 @@ export const HABITS = {
   train: 0.2,
   /** share of devices whose browser gets a major update during the simulated weeks */
   update: 0.8,
+  /** share of users who run a CLI or their own scripts against the API from their laptop */
+  developer: 0.15,
 };
 
 function mix(rng, table) {
@@ -135,6 +137,9 @@ export function buildWorld(rng, nets, { users: userCount, days, measuredFrom }) 
     user.devices = [laptop, phone];
     if (r.chance(HABITS.tablet)) user.devices.push(new Device('ipad-safari', user, 2));
     user.relay = phone.kind === 'iphone-safari' && r.chance(HABITS.relay);
+    // From a stream of its own, so that adding developers does not reshuffle anyone's other traffic.
+    const cli = rng.fork(`cli:${i}`);
+    if (cli.chance(HABITS.developer)) user.cli = { rng: cli, device: new Device(mix(cli, CLI_MIX), user, 3) };
     // One browser update per updating device, at a random moment of a measured or warm-up day.
     for (const d of user.devices) {
       if (r.chance(HABITS.update)) d.updateDay = r.int(1, days - 1);

@@ -131,6 +131,11 @@ const distinctCountParams = {
   /** values last seen longer ago than this (before the event) do not count */
   window: durationMs,
   threshold: distinctConditionSchema,
+  /**
+   * networks of these classes (stored with them on first sight) do not count as networks, and an AS reached only
+   * through them does not count as an AS: an office egress or VPN concentrator is the organisation's own path
+   */
+  ignore_classes: z.array(z.enum(NETWORK_CLASSES)).default([]),
 };
 
 const useAfterEndParams = {

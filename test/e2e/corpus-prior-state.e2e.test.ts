@@ -38,8 +38,8 @@ const key = (c: Pick<Case, 'rule_id' | 'test_name'>) => `${c.rule_id} / ${c.test
 const POSITIVES: Record<string, string | null> = {
   // Panther's rule: new ASN and a different browser for the session; ours: two networks and two operating systems.
   'Okta.PotentiallyStolenSession / Different device & ASN': 'session-multi-network-multi-device',
-  // Two addresses of one client in one country: what a person's own session does when it changes network.
-  'Azure.Audit.GraphSessionMultipleIPs / Multiple IP Access to Same Microsoft Graph Session': null,
+  // A script client (python-requests) on the session from two autonomous systems within 20 minutes.
+  'Azure.Audit.GraphSessionMultipleIPs / Multiple IP Access to Same Microsoft Graph Session': 'session-script-client-multi-network',
   // The previous login is another session (Panther caches per user); the per-user travel rule is disabled by default,
   // and our geo database places 12.12.12.x at the US centroid (±1000 km), not in Panther's test Auckland.
   'Standard.ImpossibleTravel.Login / CloudTrail ConsoleLogin with history': null,
