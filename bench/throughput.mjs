@@ -12,6 +12,9 @@
 //                 completed inside the measured window (after --warmup s) / window length
 //   4. fixed      open loop at --rate events/s for --fixed-seconds: detection latency of the marked attacks
 //   5. memory     Redis INFO memory and MEMORY USAGE of sampled session keys
+//   6. soak       (--soak-seconds > 0) open loop at --soak-rate for that long; every --soak-every s the RSS of each
+//                 process, Redis used_memory and key counts: the memory curve, flat when nothing leaks (run it with
+//                 --session-ttl 120 so that sessions expire within the run and the live state reaches its plateau)
 // Everything it starts is stopped at the end (also on Ctrl-C).
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -22,7 +25,7 @@ import { EventGenerator } from './lib/events.mjs';
 import { measureCeiling, observationPool } from './lib/ceiling.mjs';
 import { Poster, runClosedLoop, runOpenLoop } from './lib/load.mjs';
 import { describeMachine, machineLine } from './lib/machine.mjs';
-import { ProcessSampler } from './lib/proc.mjs';
+import { memory, ProcessSampler } from './lib/proc.mjs';
 import { CompletionTracker } from './lib/queue.mjs';
 import { freePort, parseInfo, redisCli, startRedis } from './lib/redis.mjs';
 import { spawnReplayguard, stopProcess, waitForHttp } from './lib/services.mjs';
@@ -54,6 +57,10 @@ const { values: o } = parseArgs({
     'skip-ceiling': { type: 'boolean', default: false },
     'redis-arg': { type: 'string', multiple: true, default: [] },
     'node-options': { type: 'string' },
+    'soak-seconds': { type: 'string', default: '0' },
+    'soak-rate': { type: 'string', default: '2000' },
+    'soak-every': { type: 'string', default: '60' },
+    'session-ttl': { type: 'string' },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -62,7 +69,8 @@ if (o.help) {
   process.stdout.write(`usage: node bench/throughput.mjs [--workers N] [--worker-concurrency N] [--partitions N] [--seconds S]
   [--warmup S] [--fixed-seconds S] [--rate EV/S] [--tick-ms MS] [--ceiling-seconds S] [--concurrency N] [--batch N]
   [--shared-partitions] [--max-backlog N] [--job-batch N] [--sessions N] [--zipf S] [--attack-rate F] [--seed N] [--memory-sample N]
-  [--cpu-prof DIR] [--redis-stats] [--skip-ceiling] [--redis-arg ARG]... [--node-options OPTS] [--json FILE]\n`);
+  [--cpu-prof DIR] [--redis-stats] [--skip-ceiling] [--redis-arg ARG]... [--node-options OPTS] [--json FILE]
+  [--soak-seconds S] [--soak-rate EV/S] [--soak-every S] [--session-ttl S]\n`);
   process.exit(0);
 }
 const num = (k) => Number(o[k]);
@@ -112,6 +120,7 @@ try {
     REDIS_URL: redisServer.url, RG_SESSION_KEY: sessionKey, RG_API_TOKENS: `bench:admin:${token}`, PORT: String(port), HOST: '127.0.0.1',
     RG_RULES_DIR: 'rules', RG_LOG_LEVEL: 'warn', RG_BATCH_SIZE: o['job-batch'], RG_WORKER_CONCURRENCY: o['worker-concurrency'],
     RG_INGEST_PARTITIONS: o.partitions,
+    ...(o['session-ttl'] ? { RG_SESSION_TTL_SECONDS: o['session-ttl'] } : {}),
     // e.g. --node-options=--max-semi-space-size=64 (API and workers)
     ...(o['node-options'] ? { NODE_OPTIONS: o['node-options'] } : {}),
   };
@@ -270,6 +279,33 @@ try {
     results.commandstats = redisCli(redisServer.port, 'INFO', 'commandstats');
     results.slowlog = redisCli(redisServer.port, 'SLOWLOG', 'GET', '10');
   }
+
+  // 6. Soak: the memory curve under a steady load.
+  if (num('soak-seconds') > 0) {
+    log(`soak: ${o['soak-rate']} events/s offered for ${o['soak-seconds']} s, sampled every ${o['soak-every']} s`);
+    const curve = [];
+    const s0 = Date.now();
+    const sample = async () => {
+      await tracker.poll();
+      const mem = parseInfo(redisCli(redisServer.port, 'INFO', 'memory'));
+      const count = (pattern) => Number(redisCli(redisServer.port, 'EVAL', `return #redis.call('KEYS', ARGV[1])`, '0', pattern));
+      curve.push({
+        t: Math.round((Date.now() - s0) / 1000), processed: tracker.processed, accepted: poster.accepted,
+        redisUsed: Number(mem.used_memory), windows: count('rg:{s:*}:w'), incidentKeys: count('rg:{inc}:*'), keys: Number(redisCli(redisServer.port, 'DBSIZE')),
+        rss: procs.map((p) => ({ name: p.name, rss: memory(p.pid)?.rss })),
+      });
+    };
+    await sample();
+    let next = num('soak-every');
+    const soakEnd = s0 + num('soak-seconds') * 1000;
+    while (Date.now() < soakEnd) {
+      const slice = Math.min(next * 1000 + s0, soakEnd) - Date.now();
+      if (slice > 200) await runOpenLoop({ poster, gen, seconds: slice / 1000, rate: num('soak-rate'), tickMs: num('tick-ms'), attacks: [], phase: 'soak' });
+      await sample();
+      next += num('soak-every');
+    }
+    results.soak = { rate: num('soak-rate'), seconds: num('soak-seconds'), sessionTtl: o['session-ttl'], curve };
+  }
   results.machineAfter = describeMachine();
 
   // Stop what we started before printing (the workers' CPU profiles are written at exit).
@@ -327,6 +363,13 @@ function printReport(r) {
   }
   const tot = s.usage.reduce((a, u) => a + u.cpu, 0);
   out.push(`| all | ${f(tot, 2)} | ${f(r.fixed.usage.reduce((a, u) => a + u.cpu, 0), 2)} | |`);
+  if (r.soak) {
+    const c = r.soak.curve;
+    out.push('', `Soak: ${f(r.soak.rate)} events/s offered for ${f(r.soak.seconds)} s${r.soak.sessionTtl ? `, session TTL ${r.soak.sessionTtl} s` : ''}`, '');
+    out.push(`| t (s) | processed | Redis used (MB) | windows | incident keys | keys | ${c[0].rss.map((p) => `${p.name} RSS (MB)`).join(' | ')} |`);
+    out.push(`|---|---|---|---|---|---|${c[0].rss.map(() => '---').join('|')}|`);
+    for (const x of c) out.push(`| ${x.t} | ${f(x.processed)} | ${f(x.redisUsed / 1048576, 1)} | ${f(x.windows)} | ${f(x.incidentKeys)} | ${f(x.keys)} | ${x.rss.map((p) => f(p.rss)).join(' | ')} |`);
+  }
   if (r.commandstats) out.push('', r.commandstats, '', r.slowlog);
   process.stdout.write(out.join('\n') + '\n');
 }
