@@ -53,8 +53,26 @@ function parseMeta<T>(meta: string): Readonly<Partial<T>> {
   return parsedMeta<T>(meta) ?? ({} as Readonly<Partial<T>>);
 }
 
+/**
+ * Formatting times was most of an evidence's cost, and the same few times come back hit after hit (a session's values
+ * keep their first and last sight until seen again): the formatted string is kept per time in a small direct-mapped
+ * table, a slot overwritten by the next time that lands in it.
+ */
+const ISO_SLOTS = 4096;
+const isoTimes = new Float64Array(ISO_SLOTS).fill(NaN);
+const isoTexts: string[] = new Array<string>(ISO_SLOTS).fill('');
+
+function iso(ms: number): string {
+  const slot = ms & (ISO_SLOTS - 1);
+  if (isoTimes[slot] === ms) return isoTexts[slot]!;
+  const text = new Date(ms).toISOString();
+  isoTimes[slot] = ms;
+  isoTexts[slot] = text;
+  return text;
+}
+
 function evidenceValue(field: string, v: WindowValue): EvidenceValue {
-  const out: EvidenceValue = { value: v.value, first_seen: new Date(v.first).toISOString(), last_seen: new Date(v.last).toISOString() };
+  const out: EvidenceValue = { value: v.value, first_seen: iso(v.first), last_seen: iso(v.last) };
   if (field === 'network') {
     const m = parseMeta<NetworkMeta>(v.meta);
     if (m.ip) out.ip = m.ip;
@@ -73,29 +91,69 @@ function evidenceValue(field: string, v: WindowValue): EvidenceValue {
   } else if (field === 'asn' && v.meta) {
     out.as_org = v.meta;
   }
-  return out;
+  // Shared by every detection of the event that shows this value: frozen so no reader can change another's copy.
+  return Object.freeze(out);
+}
+
+/** The last MAX_EVIDENCE_VALUES values seen at or after `since`, in window order. */
+function recentValues(values: readonly WindowValue[] | undefined, since: number): WindowValue[] {
+  const out: WindowValue[] = [];
+  if (values === undefined) return out;
+  for (let i = values.length - 1; i >= 0 && out.length < MAX_EVIDENCE_VALUES; i--) if (values[i]!.last >= since) out.push(values[i]!);
+  return out.reverse();
+}
+
+/** Of the recent network and user-agent values, the first address and the raw user agent each carries. */
+function metaList(values: readonly WindowValue[] | undefined, since: number, pick: (meta: string) => string | undefined): string[] {
+  const out: string[] = [];
+  if (values === undefined) return out;
+  for (let i = values.length - 1; i >= 0 && out.length < MAX_EVIDENCE_VALUES; i--) {
+    const v = values[i]!;
+    if (v.last < since) continue;
+    const x = pick(v.meta);
+    if (typeof x === 'string') out.push(x);
+  }
+  return out.reverse();
+}
+
+const ipOf = (meta: string): string | undefined => parseMeta<NetworkMeta>(meta).ip;
+const rawUaOf = (meta: string): string | undefined => parseMeta<UserAgentMeta>(meta).raw;
+
+/**
+ * Builds the evidence of one event's hits. Rules that fire together mostly ask for the same fields over the same
+ * window, so the lists are built once per (field, since) and shared by their detections (frozen, like the values).
+ */
+class EvidenceBuilder {
+  /** (kind, since) → list; a handful per event, so a scan beats building string keys from times */
+  readonly #lists: { kind: string; since: number; list: readonly unknown[] }[] = [];
+  constructor(private readonly ctx: RuleContext) {}
+
+  #list<T>(kind: string, since: number, make: () => T[]): readonly T[] {
+    for (const l of this.#lists) if (l.kind === kind && l.since === since) return l.list as readonly T[];
+    const list = Object.freeze(make());
+    this.#lists.push({ kind, since, list });
+    return list;
+  }
+
+  build(hit: RuleHit): Evidence {
+    const since = hit.since ?? -Infinity;
+    const win = this.ctx.window.fields;
+    const fields: Record<string, EvidenceValue[]> = {};
+    for (const f of hit.evidenceFields) {
+      const values = this.#list(f, since, () => recentValues(win[f], since).map((v) => evidenceValue(f, v)));
+      if (values.length > 0) fields[f] = values as EvidenceValue[];
+    }
+    // Field names are plain words, so these two kinds cannot meet a field's.
+    const ips = this.#list('\u0000ips', since, () => metaList(win.network, since, ipOf)) as string[];
+    const userAgents = this.#list('\u0000uas', since, () => metaList(win.ua, since, rawUaOf)) as string[];
+    const evidence: Evidence = { reason: hit.reason, fields, ips, user_agents: userAgents, trigger_ip: this.ctx.event.ip };
+    if (hit.details) evidence.details = hit.details;
+    return evidence;
+  }
 }
 
 export function buildEvidence(ctx: RuleContext, hit: RuleHit): Evidence {
-  const since = hit.since ?? -Infinity;
-  const fields: Record<string, EvidenceValue[]> = {};
-  for (const f of hit.evidenceFields) {
-    const values = (ctx.window.fields[f] ?? []).filter((v) => v.last >= since).slice(-MAX_EVIDENCE_VALUES);
-    if (values.length > 0) fields[f] = values.map((v) => evidenceValue(f, v));
-  }
-  const ips = (ctx.window.fields.network ?? [])
-    .filter((v) => v.last >= since)
-    .map((v) => parseMeta<NetworkMeta>(v.meta).ip)
-    .filter((ip): ip is string => typeof ip === 'string')
-    .slice(-MAX_EVIDENCE_VALUES);
-  const userAgents = (ctx.window.fields.ua ?? [])
-    .filter((v) => v.last >= since)
-    .map((v) => parseMeta<UserAgentMeta>(v.meta).raw)
-    .filter((ua): ua is string => typeof ua === 'string')
-    .slice(-MAX_EVIDENCE_VALUES);
-  const evidence: Evidence = { reason: hit.reason, fields, ips, user_agents: userAgents, trigger_ip: ctx.event.ip };
-  if (hit.details) evidence.details = hit.details;
-  return evidence;
+  return new EvidenceBuilder(ctx).build(hit);
 }
 
 interface RuleSet {
@@ -137,6 +195,7 @@ export class RuleEngine {
     const ctx: RuleContext = { ...input, lists: set.lists };
     const out: Evaluation = { detections: [], failures: [], skips: [], excepted: [] };
     const now = this.now();
+    let evidence: EvidenceBuilder | undefined;
     for (const r of set.rules) {
       let outcome: RuleOutcome;
       try {
@@ -188,7 +247,7 @@ export class RuleEngine {
         tenant: e.tenant,
         time: e.time,
         event_id: e.id,
-        evidence: buildEvidence(ctx, outcome),
+        evidence: (evidence ??= new EvidenceBuilder(ctx)).build(outcome),
         action: r.rule.action === 'alert' || r.rule.action === 'monitor' ? 'alert' : `revoke:${r.rule.action.mode}`,
         monitor,
         cooldown_ms: r.rule.suppress,
