@@ -7,16 +7,38 @@
 // incidents are taken out as they close (takeClosed) or all at the end (drain), they come out in one order: by the
 // time they close, then by creation. The order is the same either way because an incident hit at clock c closes no
 // earlier than c + closeAfterIdleMs, after everything already closed at c.
-import type { Detection, Incident, ResponseRecord, StatusChange } from './model.js';
+import { dedupKey, incidentId, type Detection, type Evidence, type Incident, type IncidentStatus, type ResponseRecord, type Severity, type StatusChange } from './model.js';
 import {
-  MAX_STATUS_HISTORY, baseOf, decodeCursor, encodeCursor, incidentFromHash, InvalidCursorError, keyAndNewId, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
-  type IncidentPage, type IncidentQuery, type IncidentStore, type RecordResult,
+  MAX_STATUS_HISTORY, baseOf, decodeCursor, encodeCursor, InvalidCursorError, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
+  type IncidentBase, type IncidentPage, type IncidentQuery, type IncidentStore, type RecordResult,
 } from './store.js';
 
+/**
+ * An incident as typed fields, the same ones record-incident-4.lua keeps in its hash: a scan records tens of thousands
+ * of hits, and re-reading a hash of strings (JSON of the base and evidence included) on every one was a tenth of its
+ * time. What comes out is built fresh from these; the evidence, rule and MITRE list are shared, never changed here
+ * (a hit replaces the evidence, it does not edit it), and no reader changes them.
+ */
 interface Stored {
-  hash: Record<string, string>;
-  events: Map<string, number>;
+  base: IncidentBase;
+  sev: Severity;
+  sevrank: number;
+  status: IncidentStatus;
+  first: number;
+  last: number;
+  count: number;
+  supp: number;
+  mon: boolean;
+  emitted: number;
+  emitsev: number;
+  evidence: Evidence;
   created: number;
+  updated: number;
+  /** JSON, as in Redis: set rarely, and read back as a fresh copy */
+  resp?: string;
+  /** the triggering event ids with their times, by (time, id): most hits come in time order and append */
+  events: Map<string, number>;
+  order: { id: string; time: number }[];
   history: string[];
   id: string;
   key: string;
@@ -26,6 +48,63 @@ interface Stored {
   hitClock: number;
   /** the longest cooldown of its hits: a hit closer than that would still have been folded in as suppressed */
   cooldown: number;
+}
+
+// An incident's four times are mostly two (first hit = creation, latest hit = update, by event time in a scan), and
+// one incident is read at a time: remembering the last two formatted saves most of the formatting.
+const isoMs = [NaN, NaN];
+const isoText = ['', ''];
+let isoNext = 0;
+function iso(ms: number): string {
+  if (isoMs[0] === ms) return isoText[0]!;
+  if (isoMs[1] === ms) return isoText[1]!;
+  const text = new Date(ms).toISOString();
+  isoMs[isoNext] = ms;
+  isoText[isoNext] = text;
+  isoNext ^= 1;
+  return text;
+}
+
+/** The same object, field for field and in the same key order, as incidentFromHash gives from Redis's hash. */
+function incidentOf(s: Stored, history?: string[]): Incident {
+  const base = s.base;
+  const incident: Incident = {
+    id: base.id,
+    dedup_key: base.dedup_key,
+    rule: base.rule,
+    severity: s.sev,
+    mitre: base.mitre,
+    status: s.status,
+    session: base.session,
+    tenant: base.tenant,
+    first_seen: iso(s.first),
+    last_seen: iso(s.last),
+    count: s.count,
+    suppressed: s.supp,
+    action: base.action,
+    monitor: s.mon,
+    event_ids: s.order.map((e) => e.id),
+    evidence: s.evidence,
+    created_at: iso(s.created),
+    updated_at: iso(s.updated),
+  };
+  if (base.user !== undefined) incident.user = base.user;
+  if (history) incident.history = history.map((e) => JSON.parse(e) as StatusChange);
+  if (s.resp) incident.response = JSON.parse(s.resp) as ResponseRecord;
+  return incident;
+}
+
+/** Adds an event id in (time, id) order; the caller has checked it is new. */
+function addEvent(s: Stored, id: string, time: number): void {
+  s.events.set(id, time);
+  const order = s.order;
+  let i = order.length;
+  while (i > 0 && (order[i - 1]!.time > time || (order[i - 1]!.time === time && order[i - 1]!.id > id))) i--;
+  if (i === order.length) order.push({ id, time });
+  else order.splice(i, 0, { id, time });
+  if (order.length > MAX_INCIDENT_EVENT_IDS) {
+    for (const e of order.splice(0, order.length - MAX_INCIDENT_EVENT_IDS)) s.events.delete(e.id);
+  }
 }
 
 export interface MemoryIncidentStoreOptions {
@@ -62,7 +141,7 @@ export class MemoryIncidentStore implements IncidentStore {
   #sorted(list: Stored[]): Incident[] {
     return list
       .sort((a, b) => this.#closesBy(a) - this.#closesBy(b) || a.seq - b.seq)
-      .map((s) => incidentFromHash(s.hash, this.#events(s), s.history));
+      .map((s) => incidentOf(s, s.history));
   }
 
   /**
@@ -90,12 +169,8 @@ export class MemoryIncidentStore implements IncidentStore {
     return out;
   }
 
-  #events(s: Stored): string[] {
-    return [...s.events].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
-  }
-
   async record(d: Detection): Promise<RecordResult> {
-    const { key, newId } = keyAndNewId(d);
+    const key = dedupKey(d.rule.id, d.tenant, d.session);
     const [sev, rank] = severityArgs(d.severity);
     const now = this.now(d);
     if (d.time > this.#clock) this.#clock = d.time;
@@ -106,14 +181,14 @@ export class MemoryIncidentStore implements IncidentStore {
       existing = undefined;
     }
     if (!existing) {
+      // The id hashes the first event: only a new incident needs it.
+      const newId = incidentId(key, d.event_id);
       const s: Stored = {
-        hash: {
-          base: JSON.stringify(baseOf(d, newId, key)), sev, sevrank: String(rank), status: 'open', first: String(d.time), last: String(d.time),
-          count: '1', supp: '0', mon: d.monitor ? '1' : '0', emitted: String(d.time), emitsev: String(rank),
-          evidence: JSON.stringify(d.evidence), created: String(now), updated: String(now),
-        },
-        events: new Map([[d.event_id, d.time]]),
-        created: now,
+        base: baseOf(d, newId, key), sev, sevrank: rank, status: 'open', first: d.time, last: d.time,
+        count: 1, supp: 0, mon: d.monitor, emitted: d.time, emitsev: rank,
+        evidence: d.evidence, created: now, updated: now,
+        events: new Map(),
+        order: [],
         history: [],
         id: newId,
         key,
@@ -121,45 +196,42 @@ export class MemoryIncidentStore implements IncidentStore {
         hitClock: this.#clock,
         cooldown: Math.max(d.cooldown_ms, 0),
       };
+      addEvent(s, d.event_id, d.time);
       this.#open.set(key, newId);
       this.#incidents.set(newId, s);
-      return { outcome: 'created', incident: incidentFromHash(s.hash, this.#events(s)) };
+      return { outcome: 'created', incident: incidentOf(s) };
     }
-    const h = existing.hash;
-    if (existing.events.has(d.event_id)) return { outcome: 'unchanged', incident: incidentFromHash(h, this.#events(existing)) };
-    existing.hitClock = this.#clock;
-    if (d.cooldown_ms > existing.cooldown) existing.cooldown = d.cooldown_ms;
+    const h = existing;
+    if (h.events.has(d.event_id)) return { outcome: 'unchanged', incident: incidentOf(h) };
+    h.hitClock = this.#clock;
+    if (d.cooldown_ms > h.cooldown) h.cooldown = d.cooldown_ms;
     if (this.#idle !== undefined) {
       this.#incidents.delete(openId!);
-      this.#incidents.set(openId!, existing);
+      this.#incidents.set(openId!, h);
     }
-    existing.events.set(d.event_id, d.time);
-    if (existing.events.size > MAX_INCIDENT_EVENT_IDS) {
-      const sorted = this.#events(existing);
-      for (const id of sorted.slice(0, existing.events.size - MAX_INCIDENT_EVENT_IDS)) existing.events.delete(id);
+    addEvent(h, d.event_id, d.time);
+    h.count++;
+    if (d.time < h.first) h.first = d.time;
+    if (d.time >= h.last) {
+      h.last = d.time;
+      h.evidence = d.evidence;
     }
-    h.count = String(Number(h.count) + 1);
-    if (d.time < Number(h.first)) h.first = String(d.time);
-    if (d.time >= Number(h.last)) {
-      h.last = String(d.time);
-      h.evidence = JSON.stringify(d.evidence);
-    }
-    if (rank > Number(h.sevrank)) {
+    if (rank > h.sevrank) {
       h.sev = sev;
-      h.sevrank = String(rank);
+      h.sevrank = rank;
     }
-    h.updated = String(now);
-    const leavesMonitor = !d.monitor && h.mon === '1';
-    if (leavesMonitor) h.mon = '0';
-    const emitted = Number(h.emitted);
-    const emitSev = Number(h.emitsev);
+    h.updated = now;
+    const leavesMonitor = !d.monitor && h.mon;
+    if (leavesMonitor) h.mon = false;
+    const emitted = h.emitted;
+    const emitSev = h.emitsev;
     if (d.cooldown_ms > 0 && Math.abs(d.time - emitted) < d.cooldown_ms && rank <= emitSev && !leavesMonitor) {
-      h.supp = String(Number(h.supp) + 1);
-      return { outcome: 'suppressed', incident: incidentFromHash(h, this.#events(existing)) };
+      h.supp++;
+      return { outcome: 'suppressed', incident: incidentOf(h) };
     }
-    h.emitted = String(d.time);
-    h.emitsev = String(Math.max(rank, emitSev));
-    return { outcome: 'updated', incident: incidentFromHash(h, this.#events(existing)) };
+    h.emitted = d.time;
+    h.emitsev = Math.max(rank, emitSev);
+    return { outcome: 'updated', incident: incidentOf(h) };
   }
 
   #find(id: string): Stored | undefined {
@@ -168,15 +240,15 @@ export class MemoryIncidentStore implements IncidentStore {
 
   async get(id: string): Promise<Incident | undefined> {
     const s = this.#find(id);
-    return s ? incidentFromHash(s.hash, this.#events(s), s.history) : undefined;
+    return s ? incidentOf(s, s.history) : undefined;
   }
 
   async setStatus(id: string, change: StatusChange): Promise<Incident | undefined> {
     const s = this.#find(id);
     if (!s) return undefined;
     const key = s.key;
-    s.hash.status = change.status;
-    s.hash.updated = String(Date.now());
+    s.status = change.status;
+    s.updated = Date.now();
     s.history.push(JSON.stringify(change));
     if (s.history.length > MAX_STATUS_HISTORY) s.history.splice(0, s.history.length - MAX_STATUS_HISTORY);
     if ((change.status === 'resolved' || change.status === 'false_positive') && this.#open.get(key) === id) this.#open.delete(key);
@@ -186,7 +258,7 @@ export class MemoryIncidentStore implements IncidentStore {
 
   async setResponse(id: string, response: ResponseRecord): Promise<void> {
     const s = this.#find(id);
-    if (s) s.hash.resp = JSON.stringify(response);
+    if (s) s.resp = JSON.stringify(response);
   }
 
   async list(q: IncidentQuery): Promise<IncidentPage> {
@@ -203,7 +275,7 @@ export class MemoryIncidentStore implements IncidentStore {
     for (const [id, s] of all) {
       if (after && (s.created > after.created || (s.created === after.created && id >= after.id))) continue;
       last = { created: s.created, id };
-      const incident = incidentFromHash(s.hash, this.#events(s), s.history);
+      const incident = incidentOf(s, s.history);
       if (!matchesQuery(incident, q)) continue;
       items.push(incident);
       if (items.length === limit) return { items, next_cursor: encodeCursor(last.created, last.id) };
