@@ -17,8 +17,19 @@ export interface NormalizedBatch {
 
 export const DEFAULT_TENANT = 'default';
 
+/** Most (tenant, raw session id) pairs whose HMAC a hasher remembers. */
+export const SESSION_HASH_CACHE = 65_536;
+
 export class SessionHasher {
   readonly #key: Buffer;
+  /**
+   * tenant → raw session id → HMAC. A session sends many events and an HMAC costs a few microseconds (a tenth of a
+   * scan's normalize step). The raw ids sit here as keys, in this process's memory only and in a private field that
+   * no logger or serializer reaches, and never more than SESSION_HASH_CACHE of them: when full, it starts afresh.
+   */
+  #cache = new Map<string, Map<string, string>>();
+  #cached = 0;
+
   constructor(key: string | Buffer) {
     this.#key = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
     if (this.#key.length < 16) throw new Error('session HMAC key is too short');
@@ -30,7 +41,22 @@ export class SessionHasher {
    * every key and set member.
    */
   hash(tenant: string, sessionId: string): string {
-    return createHmac('sha256', this.#key).update(`${tenant.length}:${tenant}:`).update(sessionId).digest('hex').slice(0, 32);
+    let ids = this.#cache.get(tenant);
+    const known = ids?.get(sessionId);
+    if (known !== undefined) return known;
+    const hash = createHmac('sha256', this.#key).update(`${tenant.length}:${tenant}:`).update(sessionId).digest('hex').slice(0, 32);
+    if (this.#cached >= SESSION_HASH_CACHE) {
+      this.#cache = new Map();
+      this.#cached = 0;
+      ids = undefined;
+    }
+    if (ids === undefined) {
+      ids = new Map();
+      this.#cache.set(tenant, ids);
+    }
+    ids.set(sessionId, hash);
+    this.#cached++;
+    return hash;
   }
 }
 
