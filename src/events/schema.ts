@@ -29,17 +29,25 @@ export const LIMITS = {
 const MIN_TIME_MS = 946_684_800_000;
 const MAX_TIME_MS = 4_102_444_800_000;
 
-const timeSchema = z.union([z.string().max(64), z.number()]).transform((value, ctx) => {
+/** Epoch milliseconds of a canonical time (RFC 3339 text or epoch ms), or which rule it breaks. */
+export function canonicalTime(value: string | number): number | 'unparseable' | 'out_of_range' {
   const ms = typeof value === 'number' ? value : parseRfc3339(value);
-  if (ms === undefined || !Number.isFinite(ms)) {
+  if (ms === undefined || !Number.isFinite(ms)) return 'unparseable';
+  if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) return 'out_of_range';
+  return Math.trunc(ms);
+}
+
+const timeSchema = z.union([z.string().max(64), z.number()]).transform((value, ctx) => {
+  const ms = canonicalTime(value);
+  if (ms === 'unparseable') {
     ctx.addIssue({ code: 'custom', message: 'time must be RFC 3339 with a time zone, or epoch milliseconds' });
     return z.NEVER;
   }
-  if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
+  if (ms === 'out_of_range') {
     ctx.addIssue({ code: 'custom', message: 'time is outside 2000..2100 (epoch seconds given instead of milliseconds?)' });
     return z.NEVER;
   }
-  return Math.trunc(ms);
+  return ms;
 });
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -56,20 +64,27 @@ export function parseRfc3339(value: string): number | undefined {
   return ms;
 }
 
+/** The one spelling of an event's address, or undefined when it is not an IPv4 or IPv6 address. */
+export function canonicalEventIp(value: string): string | undefined {
+  // Strip an IPv6 zone id and IPv4-mapped prefix so one address has one spelling.
+  let ip = value.trim();
+  const zone = ip.indexOf('%');
+  if (zone !== -1) ip = ip.slice(0, zone);
+  if (isIP(ip) === 0) return undefined;
+  // One spelling per address (IPv4-mapped → IPv4, IPv6 compressed lower-case), so re-sends dedup.
+  return canonicalIp(ip) ?? ip.toLowerCase();
+}
+
 const ipSchema = z
   .string()
   .max(64)
   .transform((value, ctx) => {
-    // Strip an IPv6 zone id and IPv4-mapped prefix so one address has one spelling.
-    let ip = value.trim();
-    const zone = ip.indexOf('%');
-    if (zone !== -1) ip = ip.slice(0, zone);
-    if (isIP(ip) === 0) {
+    const ip = canonicalEventIp(value);
+    if (ip === undefined) {
       ctx.addIssue({ code: 'custom', message: 'ip is not an IPv4 or IPv6 address' });
       return z.NEVER;
     }
-    // One spelling per address (IPv4-mapped → IPv4, IPv6 compressed lower-case), so re-sends dedup.
-    return canonicalIp(ip) ?? ip.toLowerCase();
+    return ip;
   });
 
 const text = (max: number) => z.string().min(1).max(max);
