@@ -93,8 +93,12 @@ export function enricherFrom(parts: EnricherParts): Enricher {
       }
 
       const info = ua.parse(event.user_agent);
+      const out = copyOf(event) as EnrichedEvent;
+      out.geo = g;
       // `as` is absent (not undefined) when unknown, and sits next to geo in serialized output.
-      const out: EnrichedEvent = as ? { ...event, geo: g, as, network: f.network, ua: info } : { ...event, geo: g, network: f.network, ua: info };
+      if (as) out.as = as;
+      out.network = f.network;
+      out.ua = info;
       if (classify) {
         const cls = classify(out);
         if (cls !== undefined) out.net_class = cls;
@@ -103,6 +107,18 @@ export function enricherFrom(parts: EnricherParts): Enricher {
     },
   };
 }
+
+/**
+ * What `{...event}` gives (own enumerable keys, in order), by a loop: events come with many sets of optional keys, and
+ * the spread over that many shapes took V8's slow path, most of enrich's time.
+ */
+function copyOf(event: AuthEvent): Partial<EnrichedEvent> {
+  const out: Record<string, unknown> = {};
+  const src = event as unknown as Record<string, unknown>;
+  for (const k in src) if (hasOwn.call(src, k)) out[k] = src[k];
+  return out as Partial<EnrichedEvent>;
+}
+const hasOwn = Object.prototype.hasOwnProperty;
 
 interface AddressFacts {
   geo: GeoInfo;
