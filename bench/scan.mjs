@@ -4,6 +4,11 @@
 //
 //   npm run build && node bench/scan.mjs [--events 1000000] [--sessions 200000] [--zipf 0.9] [--attack-rate 0.02]
 //                                        [--stores memory,redis] [--regenerate] [--cpu-prof DIR] [--json FILE]
+//                                        [--node-flags "--max-semi-space-size=64"] [--compare DIR [--repeat N]]
+//
+// --compare DIR runs another checkout's scan (say a worktree of the previous commit, built) and this one by turns,
+// N times each, so both see the same load, with one session key and DIR's rules for both (only the code differs),
+// and says whether their incident output was byte-identical (SHA-256 of stdout). --node-flags go to the scan process.
 //
 // The file (~330 MB for a million events) is written once to the temp directory and reused by later runs with the
 // same parameters. Event times advance 3 ms per event from 2026-11-01, so a million events span ~50 minutes.
@@ -15,7 +20,8 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { EventGenerator } from './lib/events.mjs';
 import { describeMachine, machineLine } from './lib/machine.mjs';
 import { memory } from './lib/proc.mjs';
@@ -33,6 +39,9 @@ const { values: o } = parseArgs({
     regenerate: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     json: { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
+    compare: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 const N = Number(o.events);
@@ -63,11 +72,15 @@ async function generate(file) {
   return gen.distinct;
 }
 
-/** Runs one scan; returns wall seconds, peak RSS (MB, VmHWM polled), the summary line and incident lines. */
-async function scan(file, store, env, nodeFlags = []) {
-  const args = [...nodeFlags, `${ROOT}bin/replayguard.js`, 'scan', ...(store === 'redis' ? ['--store', 'redis'] : []), file];
+/**
+ * Runs one scan of the checkout at `root` (rules from `rulesDir` when given); returns wall seconds, peak RSS (MB,
+ * VmHWM polled), the summary line, incident lines and the SHA-256 of stdout.
+ */
+async function scan(file, store, env, nodeFlags = [], root = ROOT, rulesDir = undefined) {
+  const args = [...nodeFlags, join(root, 'bin/replayguard.js'), 'scan', ...(store === 'redis' ? ['--store', 'redis'] : []), ...(rulesDir ? ['--rules', rulesDir] : []), file];
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, RG_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, RG_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const digest = createHash('sha256');
   let peak = 0;
   const timer = setInterval(() => {
     const m = memory(child.pid);
@@ -76,6 +89,7 @@ async function scan(file, store, env, nodeFlags = []) {
   let incidents = 0;
   let stderr = '';
   child.stdout.on('data', (d) => {
+    digest.update(d);
     for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) incidents++;
   });
   child.stderr.setEncoding('utf8');
@@ -86,7 +100,7 @@ async function scan(file, store, env, nodeFlags = []) {
   if (code !== 0) throw new Error(`scan (${store}) exited ${code}: ${stderr.slice(-2000)}`);
   const line = stderr.split('\n').find((l) => l.startsWith('replayguard scan: {'));
   const summary = line ? JSON.parse(line.slice('replayguard scan: '.length)) : {};
-  return { seconds, peakMb: peak, summary, incidents };
+  return { seconds, peakMb: peak, summary, incidents, sha256: digest.digest('hex') };
 }
 
 const machine = describeMachine();
@@ -109,17 +123,25 @@ try {
       redis ??= await startRedis();
       env.REDIS_URL = redis.url;
     }
-    const flags = o['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', o['cpu-prof']] : [];
-    const startup = await scan(tiny, store, env);
+    const flags = [...(o['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', o['cpu-prof']] : []), ...o['node-flags'].split(' ').filter(Boolean)];
+    const codes = o.compare ? [{ name: 'compared', root: o.compare }, { name: 'this', root: ROOT }] : [{ name: 'this', root: ROOT }];
+    const rulesDir = o.compare ? join(o.compare, 'rules') : undefined;
+    const startup = await scan(tiny, store, env, [], ROOT, rulesDir);
     log(`${store}: startup (one-event file) ${startup.seconds.toFixed(2)} s; scanning`);
-    const r = await scan(file, store, env, flags);
-    const accepted = r.summary.events_accepted ?? 0;
-    const run = {
-      store, seconds: r.seconds, startupSeconds: startup.seconds, accepted, rate: accepted / r.seconds,
-      rateExStartup: accepted / Math.max(0.001, r.seconds - startup.seconds), peakMb: r.peakMb, incidents: r.summary.incidents, rejected: r.summary.rejected,
-    };
-    results.runs.push(run);
-    log(`${store}: ${Math.round(run.rate)} events/s, peak RSS ${run.peakMb.toFixed(0)} MB, ${run.incidents} incidents`);
+    for (let k = 0; k < Number(o.repeat); k++) {
+      for (const code of codes) {
+        const loadStart = loadavg()[0];
+        const r = await scan(file, store, env, flags, code.root, rulesDir);
+        const accepted = r.summary.events_accepted ?? 0;
+        const run = {
+          store, code: code.name, seconds: r.seconds, startupSeconds: startup.seconds, accepted, rate: accepted / r.seconds,
+          rateExStartup: accepted / Math.max(0.001, r.seconds - startup.seconds), peakMb: r.peakMb, incidents: r.summary.incidents, rejected: r.summary.rejected,
+          load: `${loadStart.toFixed(2)} → ${loadavg()[0].toFixed(2)}`, sha256: r.sha256,
+        };
+        results.runs.push(run);
+        log(`${store} (${code.name}): ${Math.round(run.rate)} events/s, peak RSS ${run.peakMb.toFixed(0)} MB, ${run.incidents} incidents, load ${run.load}`);
+      }
+    }
   }
 } finally {
   await redis?.stop();
@@ -128,7 +150,13 @@ results.machineAfter = describeMachine();
 
 const f = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const out = [`\nreplayguard scan — ${machineLine(machine)}`, `load at the end: ${results.machineAfter.load}; ${f(N)} events, ${o.sessions} sessions, Zipf ${o.zipf}, attacks ${(Number(o['attack-rate']) * 100).toFixed(1)}%`, '',
-  '| store | events/s (wall) | events/s (minus startup) | wall s | startup s | peak RSS | incidents |', '|---|---|---|---|---|---|---|'];
-for (const r of results.runs) out.push(`| ${r.store} | **${f(r.rate)}** | ${f(r.rateExStartup)} | ${f(r.seconds, 1)} | ${f(r.startupSeconds, 2)} | ${f(r.peakMb)} MB | ${f(r.incidents ?? 0)} |`);
+  '| store | code | events/s (wall) | events/s (minus startup) | wall s | startup s | peak RSS | incidents | load (1 min, start → end) |', '|---|---|---|---|---|---|---|---|---|'];
+for (const r of results.runs) out.push(`| ${r.store} | ${r.code} | **${f(r.rate)}** | ${f(r.rateExStartup)} | ${f(r.seconds, 1)} | ${f(r.startupSeconds, 2)} | ${f(r.peakMb)} MB | ${f(r.incidents ?? 0)} | ${r.load} |`);
+if (o.compare) {
+  for (const store of new Set(results.runs.map((r) => r.store))) {
+    const hashes = new Set(results.runs.filter((r) => r.store === store).map((r) => r.sha256));
+    out.push(`${store}: incident output ${hashes.size === 1 ? 'byte-identical across all runs' : `DIFFERS (${hashes.size} distinct outputs)`}`);
+  }
+}
 process.stdout.write(out.join('\n') + '\n');
 if (o.json) writeFileSync(o.json, JSON.stringify(results, null, 2));
