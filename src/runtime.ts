@@ -42,6 +42,8 @@ export interface RuntimeOptions {
    * cooldown (by event time), so scan can write and forget it (src/incidents/memory-store.ts).
    */
   closeIdleIncidents?: boolean;
+  /** remember this many session-id HMACs by raw id (scan only: see SessionHasherOptions.remember); default none */
+  rememberSessionHashes?: number;
 }
 
 /** Live sessions and users the embedded stores' caps dropped before their TTL (RG_MEMORY_MAX_SESSIONS / _USERS). */
@@ -79,7 +81,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const { env, logger } = opts;
   const metrics = opts.metrics ?? new Metrics();
   const { key, ephemeral } = sessionKey(env, opts.store === 'memory');
-  const hasher = new SessionHasher(key);
+  const hasher = new SessionHasher(key, { remember: opts.rememberSessionHashes ?? 0 });
   const limits = { ...DEFAULT_WINDOW_LIMITS, ttlSeconds: env.RG_SESSION_TTL_SECONDS };
   const now = opts.eventClock ? (d: Detection) => d.time : () => Date.now();
   const baselineLimits = { ...DEFAULT_BASELINE_LIMITS, ttlSeconds: env.RG_BASELINE_TTL_SECONDS };

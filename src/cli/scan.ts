@@ -15,6 +15,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { loadEnv } from '../config/env.js';
 import type { AnyAdapterOptions } from '../events/adapters/index.js';
+import { SESSION_HASH_CACHE } from '../events/normalize.js';
 import type { AuthEvent } from '../events/schema.js';
 import type { Incident } from '../incidents/model.js';
 import { RecordConverter } from '../ingest/convert.js';
@@ -107,6 +108,9 @@ export async function runScan(opts: ScanOptions): Promise<{ exitCode: number; su
   let created = 0;
   const runtime = await createRuntime({
     env, store: opts.store, logger, eventClock: true, closeIdleIncidents: opts.store === 'memory',
+    // A file's raw session ids are on disk already; remembering their HMACs costs no exposure there (the service's
+    // hasher remembers none).
+    rememberSessionHashes: SESSION_HASH_CACHE,
     ...(opts.rulesDir !== undefined ? { rulesDir: opts.rulesDir } : {}),
     ...(opts.keyPrefix !== undefined ? { keyPrefix: opts.keyPrefix } : {}),
     onIncident: ({ incident, outcome }) => {

@@ -18,22 +18,39 @@ export interface NormalizedBatch {
 
 export const DEFAULT_TENANT = 'default';
 
-/** Most (tenant, raw session id) pairs whose HMAC a hasher remembers. */
+/** Most (tenant, raw session id) pairs whose HMAC a remembering hasher (scan's) keeps. */
 export const SESSION_HASH_CACHE = 65_536;
+
+export interface SessionHasherOptions {
+  /**
+   * Remember the HMAC of up to this many (tenant, raw session id) pairs (default 0: none). Only for replaying files
+   * (scan), whose raw ids sit in the input on disk anyway: a long-running service keeps no raw session id past the
+   * request that carried it, so that no heap snapshot or core dump of it holds thousands of live cookies.
+   */
+  remember?: number;
+}
 
 export class SessionHasher {
   readonly #key: Buffer;
   /**
-   * tenant → raw session id → HMAC. A session sends many events and an HMAC costs a few microseconds (a tenth of a
-   * scan's normalize step). The raw ids sit here as keys, in this process's memory only and in a private field that
-   * no logger or serializer reaches, and never more than SESSION_HASH_CACHE of them: when full, it starts afresh.
+   * tenant → raw session id → HMAC, when remembering. A session sends many events and an HMAC costs a few
+   * microseconds (a tenth of a scan's normalize step). The raw ids sit here as keys, in this process's memory only
+   * and in a private field that no logger or serializer reaches, and never more than `remember` of them: when full,
+   * it starts afresh.
    */
   #cache = new Map<string, Map<string, string>>();
   #cached = 0;
+  readonly #remember: number;
 
-  constructor(key: string | Buffer) {
+  constructor(key: string | Buffer, opts: SessionHasherOptions = {}) {
     this.#key = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
     if (this.#key.length < 16) throw new Error('session HMAC key is too short');
+    this.#remember = opts.remember ?? 0;
+  }
+
+  /** How many (tenant, raw id) pairs it holds now (never the ids themselves). */
+  get remembered(): number {
+    return this.#cached;
   }
 
   /**
@@ -42,11 +59,12 @@ export class SessionHasher {
    * every key and set member.
    */
   hash(tenant: string, sessionId: string): string {
+    if (this.#remember === 0) return this.#hmac(tenant, sessionId);
     let ids = this.#cache.get(tenant);
     const known = ids?.get(sessionId);
     if (known !== undefined) return known;
-    const hash = createHmac('sha256', this.#key).update(`${tenant.length}:${tenant}:`).update(sessionId).digest('hex').slice(0, 32);
-    if (this.#cached >= SESSION_HASH_CACHE) {
+    const hash = this.#hmac(tenant, sessionId);
+    if (this.#cached >= this.#remember) {
       this.#cache = new Map();
       this.#cached = 0;
       ids = undefined;
@@ -58,6 +76,10 @@ export class SessionHasher {
     ids.set(sessionId, hash);
     this.#cached++;
     return hash;
+  }
+
+  #hmac(tenant: string, sessionId: string): string {
+    return createHmac('sha256', this.#key).update(`${tenant.length}:${tenant}:`).update(sessionId).digest('hex').slice(0, 32);
   }
 }
 
