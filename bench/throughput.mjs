@@ -292,6 +292,8 @@ try {
       curve.push({
         t: Math.round((Date.now() - s0) / 1000), processed: tracker.processed, accepted: poster.accepted,
         redisUsed: Number(mem.used_memory), windows: count('rg:{s:*}:w'), incidentKeys: count('rg:{inc}:*'), keys: Number(redisCli(redisServer.port, 'DBSIZE')),
+        // Where the rest of Redis's memory is: incidents live 90 days (RG_INCIDENT_TTL_SECONDS) and grow with attacks.
+        incidentMb: sumUsage('rg:{inc}:*') / 1048576, baselines: count('rg:{u:*}:b'), facts: count('rg:{m}:*'), queueKeys: count('rg:q:*'),
         rss: procs.map((p) => ({ name: p.name, rss: memory(p.pid)?.rss })),
       });
     };
@@ -366,9 +368,11 @@ function printReport(r) {
   if (r.soak) {
     const c = r.soak.curve;
     out.push('', `Soak: ${f(r.soak.rate)} events/s offered for ${f(r.soak.seconds)} s${r.soak.sessionTtl ? `, session TTL ${r.soak.sessionTtl} s` : ''}`, '');
-    out.push(`| t (s) | processed | Redis used (MB) | windows | incident keys | keys | ${c[0].rss.map((p) => `${p.name} RSS (MB)`).join(' | ')} |`);
-    out.push(`|---|---|---|---|---|---|${c[0].rss.map(() => '---').join('|')}|`);
-    for (const x of c) out.push(`| ${x.t} | ${f(x.processed)} | ${f(x.redisUsed / 1048576, 1)} | ${f(x.windows)} | ${f(x.incidentKeys)} | ${f(x.keys)} | ${x.rss.map((p) => f(p.rss)).join(' | ')} |`);
+    out.push(`| t (s) | processed | Redis used (MB) | … of it incidents (MB) | windows | baselines | facts | queue keys | incident keys | keys | ${c[0].rss.map((p) => `${p.name} RSS (MB)`).join(' | ')} |`);
+    out.push(`|---|---|---|---|---|---|---|---|---|---|${c[0].rss.map(() => '---').join('|')}|`);
+    for (const x of c) {
+      out.push(`| ${x.t} | ${f(x.processed)} | ${f(x.redisUsed / 1048576, 1)} | ${f(x.incidentMb, 1)} | ${f(x.windows)} | ${f(x.baselines)} | ${f(x.facts)} | ${f(x.queueKeys)} | ${f(x.incidentKeys)} | ${f(x.keys)} | ${x.rss.map((p) => f(p.rss)).join(' | ')} |`);
+    }
   }
   if (r.commandstats) out.push('', r.commandstats, '', r.slowlog);
   process.stdout.write(out.join('\n') + '\n');
