@@ -7,10 +7,10 @@
 // incidents are taken out as they close (takeClosed) or all at the end (drain), they come out in one order: by the
 // time they close, then by creation. The order is the same either way because an incident hit at clock c closes no
 // earlier than c + closeAfterIdleMs, after everything already closed at c.
-import { dedupKey, incidentId, type Detection, type Evidence, type Incident, type IncidentStatus, type ResponseRecord, type Severity, type StatusChange } from './model.js';
+import { dedupKey, incidentId, type Detection, type Incident, type ResponseRecord, type StatusChange } from './model.js';
 import {
-  MAX_STATUS_HISTORY, baseOf, decodeCursor, encodeCursor, InvalidCursorError, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
-  type IncidentBase, type IncidentPage, type IncidentQuery, type IncidentStore, type RecordResult,
+  MAX_STATUS_HISTORY, baseOf, decodeCursor, encodeCursor, incidentFrom, InvalidCursorError, matchesQuery, MAX_INCIDENT_EVENT_IDS, severityArgs,
+  type IncidentFields, type IncidentPage, type IncidentQuery, type IncidentStore, type RecordResult,
 } from './store.js';
 
 /**
@@ -19,23 +19,10 @@ import {
  * time. What comes out is built fresh from these; the evidence, rule and MITRE list are shared, never changed here
  * (a hit replaces the evidence, it does not edit it), and no reader changes them.
  */
-interface Stored {
-  base: IncidentBase;
-  sev: Severity;
+interface Stored extends IncidentFields {
   sevrank: number;
-  status: IncidentStatus;
-  first: number;
-  last: number;
-  count: number;
-  supp: number;
-  mon: boolean;
   emitted: number;
   emitsev: number;
-  evidence: Evidence;
-  created: number;
-  updated: number;
-  /** JSON, as in Redis: set rarely, and read back as a fresh copy */
-  resp?: string;
   /** the triggering event ids with their times, by (time, id): most hits come in time order and append */
   events: Map<string, number>;
   order: { id: string; time: number }[];
@@ -50,48 +37,8 @@ interface Stored {
   cooldown: number;
 }
 
-// An incident's four times are mostly two (first hit = creation, latest hit = update, by event time in a scan), and
-// one incident is read at a time: remembering the last two formatted saves most of the formatting.
-const isoMs = [NaN, NaN];
-const isoText = ['', ''];
-let isoNext = 0;
-function iso(ms: number): string {
-  if (isoMs[0] === ms) return isoText[0]!;
-  if (isoMs[1] === ms) return isoText[1]!;
-  const text = new Date(ms).toISOString();
-  isoMs[isoNext] = ms;
-  isoText[isoNext] = text;
-  isoNext ^= 1;
-  return text;
-}
-
-/** The same object, field for field and in the same key order, as incidentFromHash gives from Redis's hash. */
 function incidentOf(s: Stored, history?: string[]): Incident {
-  const base = s.base;
-  const incident: Incident = {
-    id: base.id,
-    dedup_key: base.dedup_key,
-    rule: base.rule,
-    severity: s.sev,
-    mitre: base.mitre,
-    status: s.status,
-    session: base.session,
-    tenant: base.tenant,
-    first_seen: iso(s.first),
-    last_seen: iso(s.last),
-    count: s.count,
-    suppressed: s.supp,
-    action: base.action,
-    monitor: s.mon,
-    event_ids: s.order.map((e) => e.id),
-    evidence: s.evidence,
-    created_at: iso(s.created),
-    updated_at: iso(s.updated),
-  };
-  if (base.user !== undefined) incident.user = base.user;
-  if (history) incident.history = history.map((e) => JSON.parse(e) as StatusChange);
-  if (s.resp) incident.response = JSON.parse(s.resp) as ResponseRecord;
-  return incident;
+  return incidentFrom(s, s.order.map((e) => e.id), history);
 }
 
 /** Adds an event id in (time, id) order; the caller has checked it is new. */

@@ -1,6 +1,6 @@
 // Incident storage: one incident per (rule, tenant, session) while it stays open; later detections fold
 // into it. Two implementations (Redis, memory) behind one interface and one contract test suite.
-import { dedupKey, incidentId, severityRank, type Detection, type Incident, type IncidentStatus, type ResponseRecord, type Severity, type StatusChange } from './model.js';
+import { dedupKey, incidentId, isoTime, severityRank, type Detection, type Evidence, type Incident, type IncidentStatus, type ResponseRecord, type Severity, type StatusChange } from './model.js';
 
 export type RecordOutcome = 'created' | 'updated' | 'suppressed' | 'unchanged';
 
@@ -68,36 +68,71 @@ export function keyAndNewId(d: Detection): { key: string; newId: string } {
   return { key, newId: incidentId(key, d.event_id) };
 }
 
-/** Rebuilds an Incident from the stored hash (same field names in both stores). */
 export const MAX_STATUS_HISTORY = 50;
 
-export function incidentFromHash(h: Record<string, string>, eventIds: string[], history?: string[]): Incident {
-  const base = JSON.parse(h.base ?? '{}') as IncidentBase;
-  const iso = (ms: string | undefined) => new Date(Number(ms ?? 0)).toISOString();
+/** An incident's changing fields, typed, under the names record-incident-4.lua gives them in its hash. */
+export interface IncidentFields {
+  base: IncidentBase;
+  sev: Severity;
+  status: IncidentStatus;
+  first: number;
+  last: number;
+  count: number;
+  supp: number;
+  mon: boolean;
+  evidence: Evidence;
+  created: number;
+  updated: number;
+  /** the response record as JSON (read back as a fresh copy) */
+  resp?: string;
+}
+
+/** The Incident of stored fields: one builder for both stores, so both give the same object, key for key. */
+export function incidentFrom(f: IncidentFields, eventIds: string[], history?: string[]): Incident {
+  const base = f.base;
   const incident: Incident = {
     id: base.id,
     dedup_key: base.dedup_key,
     rule: base.rule,
-    severity: (h.sev ?? 'info') as Severity,
+    severity: f.sev,
     mitre: base.mitre,
-    status: (h.status ?? 'open') as IncidentStatus,
+    status: f.status,
     session: base.session,
     tenant: base.tenant,
-    first_seen: iso(h.first),
-    last_seen: iso(h.last),
-    count: Number(h.count ?? 0),
-    suppressed: Number(h.supp ?? 0),
+    first_seen: isoTime(f.first),
+    last_seen: isoTime(f.last),
+    count: f.count,
+    suppressed: f.supp,
     action: base.action,
-    monitor: h.mon === '1',
+    monitor: f.mon,
     event_ids: eventIds,
-    evidence: JSON.parse(h.evidence ?? '{}') as Incident['evidence'],
-    created_at: iso(h.created),
-    updated_at: iso(h.updated),
+    evidence: f.evidence,
+    created_at: isoTime(f.created),
+    updated_at: isoTime(f.updated),
   };
   if (base.user !== undefined) incident.user = base.user;
   if (history) incident.history = history.map((e) => JSON.parse(e) as StatusChange);
-  if (h.resp) incident.response = JSON.parse(h.resp) as ResponseRecord;
+  if (f.resp) incident.response = JSON.parse(f.resp) as ResponseRecord;
   return incident;
+}
+
+/** Rebuilds an Incident from Redis's hash of strings. */
+export function incidentFromHash(h: Record<string, string>, eventIds: string[], history?: string[]): Incident {
+  const fields: IncidentFields = {
+    base: JSON.parse(h.base ?? '{}') as IncidentBase,
+    sev: (h.sev ?? 'info') as Severity,
+    status: (h.status ?? 'open') as IncidentStatus,
+    first: Number(h.first ?? 0),
+    last: Number(h.last ?? 0),
+    count: Number(h.count ?? 0),
+    supp: Number(h.supp ?? 0),
+    mon: h.mon === '1',
+    evidence: JSON.parse(h.evidence ?? '{}') as Evidence,
+    created: Number(h.created ?? 0),
+    updated: Number(h.updated ?? 0),
+  };
+  if (h.resp) fields.resp = h.resp;
+  return incidentFrom(fields, eventIds, history);
 }
 
 export function matchesQuery(i: Incident, q: IncidentQuery): boolean {

@@ -2,7 +2,7 @@
 // Rules are pure: they never touch Redis. The rule set (with its lists) is swapped as a whole, so a reload
 // never shows a half-loaded set.
 import type { EnrichedEvent } from '../events/schema.js';
-import type { Detection, Evidence, EvidenceValue } from '../incidents/model.js';
+import { isoTime, type Detection, type Evidence, type EvidenceValue } from '../incidents/model.js';
 import type { NetworkMeta, UserAgentMeta } from '../pipeline/observations.js';
 import type { WindowValue } from '../state/window.js';
 import { baselineEstablished, familiarity } from './baseline.js';
@@ -53,26 +53,8 @@ function parseMeta<T>(meta: string): Readonly<Partial<T>> {
   return parsedMeta<T>(meta) ?? ({} as Readonly<Partial<T>>);
 }
 
-/**
- * Formatting times was most of an evidence's cost, and the same few times come back hit after hit (a session's values
- * keep their first and last sight until seen again): the formatted string is kept per time in a small direct-mapped
- * table, a slot overwritten by the next time that lands in it.
- */
-const ISO_SLOTS = 4096;
-const isoTimes = new Float64Array(ISO_SLOTS).fill(NaN);
-const isoTexts: string[] = new Array<string>(ISO_SLOTS).fill('');
-
-function iso(ms: number): string {
-  const slot = ms & (ISO_SLOTS - 1);
-  if (isoTimes[slot] === ms) return isoTexts[slot]!;
-  const text = new Date(ms).toISOString();
-  isoTimes[slot] = ms;
-  isoTexts[slot] = text;
-  return text;
-}
-
 function evidenceValue(field: string, v: WindowValue): EvidenceValue {
-  const out: EvidenceValue = { value: v.value, first_seen: iso(v.first), last_seen: iso(v.last) };
+  const out: EvidenceValue = { value: v.value, first_seen: isoTime(v.first), last_seen: isoTime(v.last) };
   if (field === 'network') {
     const m = parseMeta<NetworkMeta>(v.meta);
     if (m.ip) out.ip = m.ip;
