@@ -36,13 +36,49 @@ export function commandName(script: string): string {
   return `rg_${script.replace(/-/g, '_')}_${VERSION}`;
 }
 
+/**
+ * Every script also runs in batches: its body, unchanged, becomes a function of (KEYS, ARGV) that one call applies
+ * to many events in order, so a batch of N events costs Redis one script call and the client one command instead
+ * of N of each (the per-call costs, not the script's work, were most of both). Keys are declared as usual; a batch
+ * call's keys lie in many slots, so it is only used on a single Redis (see runScripts).
+ *   KEYS: the calls' keys, numberOfKeys per call, in call order
+ *   ARGV: for each call, how many arguments it has, then those arguments
+ *   reply: the calls' replies, in order
+ */
+function batchLua(s: ScriptFile): string {
+  return `local function one(KEYS, ARGV)\n${s.lua}\nend
+local out, pos, nk = {}, 1, ${s.numberOfKeys}
+for i = 0, #KEYS / nk - 1 do
+  local argc = tonumber(ARGV[pos])
+  out[i + 1] = one({ unpack(KEYS, i * nk + 1, i * nk + nk) }, { unpack(ARGV, pos + 1, pos + argc) })
+  pos = pos + argc + 1
+end
+return out
+`;
+}
+
 export function defineScripts(redis: Redis | Cluster): void {
   for (const s of scriptFiles()) {
     const name = commandName(s.name);
     if (typeof (redis as unknown as Record<string, unknown>)[name] === 'function') continue;
     redis.defineCommand(name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
+    // numberOfKeys left out: the caller gives the count first (it varies with the batch).
+    if (s.numberOfKeys > 0) redis.defineCommand(batchName(s.name), { lua: batchLua(s) });
   }
 }
+
+function batchName(script: string): string {
+  return `${commandName(script)}_batch`;
+}
+
+function keyCount(script: string): number {
+  const s = scriptFiles().find((f) => f.name === script);
+  if (!s) throw new Error(`no Lua script named ${script}`);
+  return s.numberOfKeys;
+}
+
+/** Calls per batch call: a script call holds Redis for its whole batch (about 20 µs an event), so keep it short. */
+const BATCH_CALLS = 64;
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -55,8 +91,9 @@ export function callScript(target: Redis | Cluster | ReturnType<Redis['pipeline'
 
 /**
  * Runs one script many times in one round trip, replies in order. A single Redis takes one explicit
- * pipeline; a cluster cannot (a pipeline must stay on one slot), so calls are issued together and the
- * client's auto-pipelining batches them per node. Either way, calls for one key run in the order given.
+ * pipeline of batch calls (BATCH_CALLS calls each, see batchLua); a cluster cannot (a pipeline and a script
+ * call must stay on one slot), so calls are issued one by one together and the client's auto-pipelining
+ * batches them per node. Either way, calls for one key run in the order given.
  */
 export async function runScripts(
   redis: Redis | Cluster, script: string, argsList: readonly (string | number)[][], before: readonly (string | number)[][] = [],
@@ -69,10 +106,33 @@ export async function runScripts(
   }
   const pipeline = (redis as Redis).pipeline();
   for (const [cmd, ...args] of before) void pipeline.call(String(cmd), ...args);
-  for (const args of argsList) void callScript(pipeline, script, args);
+  if (argsList.length === 1) {
+    void callScript(pipeline, script, argsList[0]!);
+  } else {
+    const nk = keyCount(script);
+    const batch = (pipeline as unknown as Record<string, ScriptFn>)[batchName(script)]!;
+    for (let start = 0; start < argsList.length; start += BATCH_CALLS) {
+      const end = Math.min(start + BATCH_CALLS, argsList.length);
+      const keys: (string | number)[] = [];
+      const argv: (string | number)[] = [];
+      for (let i = start; i < end; i++) {
+        const args = argsList[i]!;
+        if (args.length < nk) throw new Error(`Lua script ${script} takes ${nk} keys; a call gave ${args.length} arguments`);
+        for (let k = 0; k < nk; k++) keys.push(args[k]!);
+        argv.push(args.length - nk);
+        for (let k = nk; k < args.length; k++) argv.push(args[k]!);
+      }
+      void batch.call(pipeline, keys.length, ...keys, ...argv);
+    }
+  }
   const results = (await pipeline.exec()) ?? [];
-  return results.slice(before.length).map(([err, reply]) => {
+  const out: unknown[] = [];
+  for (let i = before.length; i < results.length; i++) {
+    const [err, reply] = results[i]!;
     if (err) throw err;
-    return reply;
-  });
+    if (argsList.length === 1) out.push(reply);
+    else for (const r of reply as unknown[]) out.push(r);
+  }
+  if (out.length !== argsList.length) throw new Error(`Lua script ${script}: ${out.length} replies to ${argsList.length} calls`);
+  return out;
 }
