@@ -41,6 +41,16 @@ describe('runScripts on a single Redis (batch calls)', () => {
     }
   });
 
+  it('sends arguments byte for byte: multi-byte UTF-8, long and empty strings, numbers', async () => {
+    const ids = ['é', 'ключ', '🔑 session', 'x'.repeat(70_000), '', '12', 'a\r\nb'];
+    const key = `${prefix}:bytes`;
+    const replies = await runScripts(redis, 'rate-limit', ids.map((id, i) => [key, NOW + i, 60_000, 100, id]));
+    expect(replies).toEqual(ids.map(() => 1));
+    const stored = await redis.zrange(key, 0, -1); // by score: the order given
+    expect(stored.map((x) => Buffer.byteLength(x))).toEqual(ids.map((x) => Buffer.byteLength(x)));
+    expect(stored.every((x, i) => x === ids[i])).toBe(true);
+  });
+
   it('runs the plain commands given first before any call', async () => {
     const key = `${prefix}:before:k0`;
     // The zset is made ahead of the calls: with max 2 and two members already inside the window, nothing is admitted.

@@ -1,8 +1,9 @@
 // Loads the Lua scripts from their files once, under a versioned command name (BullMQ's layout): a
 // script's file name is `<name>-<numberOfKeys>.lua` and its header documents KEYS, ARGV and the reply.
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Redis, Cluster } from 'ioredis';
+import { Command, type Redis, type Cluster } from 'ioredis';
 
 const SCRIPTS_DIR = fileURLToPath(new URL('./scripts/', import.meta.url));
 const VERSION = 'v2';
@@ -71,10 +72,70 @@ function batchName(script: string): string {
   return `${commandName(script)}_batch`;
 }
 
-function keyCount(script: string): number {
-  const s = scriptFiles().find((f) => f.name === script);
-  if (!s) throw new Error(`no Lua script named ${script}`);
-  return s.numberOfKeys;
+const batchInfo = new Map<string, { numberOfKeys: number; sha: string }>();
+function batchOf(script: string): { numberOfKeys: number; sha: string } {
+  let info = batchInfo.get(script);
+  if (info === undefined) {
+    const s = scriptFiles().find((f) => f.name === script);
+    if (!s) throw new Error(`no Lua script named ${script}`);
+    info = { numberOfKeys: s.numberOfKeys, sha: createHash('sha1').update(batchLua(s)).digest('hex') };
+    batchInfo.set(script, info);
+  }
+  return info;
+}
+
+const CRLF = 0x0a0d; // "\r\n" as a little-endian uint16
+
+function writeDecimal(buf: Buffer, pos: number, n: number): number {
+  if (n < 10) {
+    buf[pos] = 48 + n;
+    return pos + 1;
+  }
+  return pos + buf.write(String(n), pos, 'latin1');
+}
+
+function decimalLength(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : String(n).length;
+}
+
+/**
+ * EVALSHA of a batch call, its RESP frame written once into one buffer. ioredis builds a frame by string
+ * concatenation (a rope of several nodes per argument, then flattened and encoded): a few KB of garbage per event
+ * on the worker's hottest path. Arguments are strings or integers.
+ */
+class PackedEvalsha extends Command {
+  constructor(args: (string | number)[]) {
+    super('evalsha', [], { replyEncoding: 'utf8' });
+    this.args = args;
+  }
+
+  override toWritable(): Buffer {
+    const args = this.args as (string | number)[];
+    const lengths = new Array<number>(args.length);
+    let size = 1 + decimalLength(args.length + 1) + 2 + 13; // *N\r\n $7\r\nevalsha\r\n
+    for (let i = 0; i < args.length; i++) {
+      let a = args[i]!;
+      if (typeof a !== 'string') args[i] = a = String(a);
+      const n = Buffer.byteLength(a);
+      lengths[i] = n;
+      size += 1 + decimalLength(n) + 2 + n + 2;
+    }
+    const buf = Buffer.allocUnsafe(size);
+    buf[0] = 0x2a; // *
+    let pos = writeDecimal(buf, 1, args.length + 1);
+    pos = buf.writeUInt16LE(CRLF, pos);
+    pos += buf.write('$7\r\nevalsha\r\n', pos, 'latin1');
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i] as string;
+      const n = lengths[i]!;
+      buf[pos++] = 0x24; // $
+      pos = writeDecimal(buf, pos, n);
+      pos = buf.writeUInt16LE(CRLF, pos);
+      pos += buf.write(a, pos, n, n === a.length ? 'latin1' : 'utf8');
+      pos = buf.writeUInt16LE(CRLF, pos);
+    }
+    return buf;
+  }
 }
 
 /** Calls per batch call: a script call holds Redis for its whole batch (about 20 µs an event), so keep it short. */
@@ -108,31 +169,55 @@ export async function runScripts(
   for (const [cmd, ...args] of before) void pipeline.call(String(cmd), ...args);
   if (argsList.length === 1) {
     void callScript(pipeline, script, argsList[0]!);
-  } else {
-    const nk = keyCount(script);
-    const batch = (pipeline as unknown as Record<string, ScriptFn>)[batchName(script)]!;
-    for (let start = 0; start < argsList.length; start += BATCH_CALLS) {
-      const end = Math.min(start + BATCH_CALLS, argsList.length);
-      const keys: (string | number)[] = [];
-      const argv: (string | number)[] = [];
-      for (let i = start; i < end; i++) {
-        const args = argsList[i]!;
-        if (args.length < nk) throw new Error(`Lua script ${script} takes ${nk} keys; a call gave ${args.length} arguments`);
-        for (let k = 0; k < nk; k++) keys.push(args[k]!);
-        argv.push(args.length - nk);
-        for (let k = nk; k < args.length; k++) argv.push(args[k]!);
-      }
-      void batch.call(pipeline, keys.length, ...keys, ...argv);
-    }
+    const results = (await pipeline.exec()) ?? [];
+    const [err, reply] = results[before.length]!;
+    if (err) throw err;
+    return [reply];
   }
+  const batches = batchArgs(script, argsList);
+  const send = pipeline as unknown as { sendCommand(c: Command): unknown };
+  for (const args of batches) send.sendCommand(new PackedEvalsha(args));
   const results = (await pipeline.exec()) ?? [];
   const out: unknown[] = [];
-  for (let i = before.length; i < results.length; i++) {
-    const [err, reply] = results[i]!;
-    if (err) throw err;
-    if (argsList.length === 1) out.push(reply);
-    else for (const r of reply as unknown[]) out.push(r);
+  for (let b = 0; b < batches.length; b++) {
+    const [err, reply] = results[before.length + b]!;
+    if (err) {
+      // Redis lost its scripts (restart, SCRIPT FLUSH): this batch and every later one were refused before doing
+      // anything. They go again, in order, through ioredis's defined command, which loads the script.
+      if (!err.message.includes('NOSCRIPT')) throw err;
+      const batch = (redis as unknown as Record<string, ScriptFn>)[batchName(script)]!;
+      for (let r = b; r < batches.length; r++) for (const x of (await batch.apply(redis, batches[r]!.slice(1))) as unknown[]) out.push(x);
+      break;
+    }
+    for (const r of reply as unknown[]) out.push(r);
   }
   if (out.length !== argsList.length) throw new Error(`Lua script ${script}: ${out.length} replies to ${argsList.length} calls`);
+  return out;
+}
+
+/** Each batch call's arguments: sha, key count, keys, then per call its argument count and arguments (batchLua). */
+function batchArgs(script: string, argsList: readonly (string | number)[][]): (string | number)[][] {
+  const { numberOfKeys: nk, sha } = batchOf(script);
+  const out: (string | number)[][] = [];
+  for (let start = 0; start < argsList.length; start += BATCH_CALLS) {
+    const end = Math.min(start + BATCH_CALLS, argsList.length);
+    let argc = 0;
+    for (let i = start; i < end; i++) argc += argsList[i]!.length + 1;
+    const args = new Array<string | number>(2 + argc);
+    args[0] = sha;
+    args[1] = (end - start) * nk;
+    let k = 2;
+    for (let i = start; i < end; i++) {
+      const call = argsList[i]!;
+      if (call.length < nk) throw new Error(`Lua script ${script} takes ${nk} keys; a call gave ${call.length} arguments`);
+      for (let j = 0; j < nk; j++) args[k++] = call[j]!;
+    }
+    for (let i = start; i < end; i++) {
+      const call = argsList[i]!;
+      args[k++] = call.length - nk;
+      for (let j = nk; j < call.length; j++) args[k++] = call[j]!;
+    }
+    out.push(args);
+  }
   return out;
 }
