@@ -34,5 +34,8 @@ export function compileWhere(where: WhereFilter | undefined): CompiledWhere {
       return negate ? !hit : hit;
     };
   });
-  return (e) => tests.every((t) => t(e));
+  return (e) => {
+    for (const t of tests) if (!t(e)) return false; // no closure per call: this runs for every rule on every event
+    return true;
+  };
 }
