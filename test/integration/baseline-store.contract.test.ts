@@ -56,6 +56,17 @@ describe.each(stores)('BaselineStore contract (%s)', (_name, make) => {
     expect([...t!.values.asn.keys()].sort()).toEqual(['1', '3']);
   });
 
+  it('a snapshot handed out is not changed by later events', async () => {
+    const store = make();
+    const [a, b] = await store.observe([obs('u4', 0, '100'), obs('u4', 60, '100')]);
+    const [c] = await store.observe([obs('u4', 120, '100'), obs('u4', 180, '300')]);
+    expect(a!.values.asn.get('100')).toEqual({ first: T0, last: T0, count: 1 });
+    expect(b!.values.asn.get('100')).toEqual({ first: T0, last: T0 + 60_000, count: 2 });
+    expect(c!.values.asn.get('100')).toEqual({ first: T0, last: T0 + 120_000, count: 3 });
+    expect(c!.values.asn.has('300')).toBe(false);
+    expect(a!.events).toBe(1);
+  });
+
   it('a late event does not rewind the last location', async () => {
     const store = make();
     await store.observe([obs('u3', 100, '1', { location: loc(50, 'late-net') })]);

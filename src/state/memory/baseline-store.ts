@@ -43,8 +43,11 @@ export class MemoryBaselineStore implements BaselineStore {
         if (map === undefined) continue; // a kind the snapshot does not carry
         const cur = map.get(value);
         if (cur !== undefined) {
-          // A new object: copies handed out by observe() share the entries.
-          map.set(value, { first: Math.min(cur.first, o.time), last: Math.max(cur.last, o.time), count: cur.count + 1 });
+          // In place: the entries are this store's own (observe() hands out copies of them), and a new object per
+          // learnt value per event outlived the young generation with the user, only to die in the old one.
+          if (o.time < cur.first) cur.first = o.time;
+          if (o.time > cur.last) cur.last = o.time;
+          cur.count += 1;
           continue;
         }
         // At the cap, the value seen least recently goes (the first of equals, in insertion order).
@@ -96,7 +99,11 @@ export class MemoryBaselineStore implements BaselineStore {
     const out = observations.map((o) => {
       const live = this.#observeOne(o);
       const values = { ...live.values };
-      for (const k of Object.keys(values) as (keyof typeof values)[]) values[k] = new Map(values[k]);
+      for (const k of Object.keys(values) as (keyof typeof values)[]) {
+        const copy = new Map<string, BaselineValue>();
+        for (const [value, e] of values[k]) copy.set(value, { first: e.first, last: e.last, count: e.count });
+        values[k] = copy;
+      }
       return { ...live, values };
     });
     this.#sweep();
