@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { EnrichedEvent } from '../events/schema.js';
 import type { UserObservation } from '../state/baseline.js';
 import type { EndingType, Observation, ObservedValue } from '../state/window.js';
+import { TwoGenerationCache } from './two-generation-cache.js';
 
 /** Facts kept with a network value (short keys: this is stored per value per session). */
 export interface NetworkMeta {
@@ -63,22 +64,12 @@ const UNLEARNED_CLASSES = new Set(['anonymizer', 'tor', 'relay']);
 const UNPLACED_CLASSES = new Set(['hosting', 'anonymizer', 'tor', 'relay', 'vpn', 'satellite']);
 
 // tenant → user → key: no string built per event to look it up.
-let userKeys = new Map<string, Map<string, string>>();
-let userKeyCount = 0;
+const userKeys = new TwoGenerationCache<string, string, string>(50_000);
 export function userKey(tenant: string, user: string): string {
-  let byUser = userKeys.get(tenant);
-  if (byUser === undefined) {
-    byUser = new Map();
-    userKeys.set(tenant, byUser);
-  }
-  let key = byUser.get(user);
+  let key = userKeys.get(tenant, user);
   if (key === undefined) {
     key = createHash('sha256').update(tenant).update('\u0000').update(user).digest('hex').slice(0, 24);
-    if (++userKeyCount > 50_000) {
-      userKeys = new Map([[tenant, (byUser = new Map())]]);
-      userKeyCount = 1;
-    }
-    byUser.set(user, key);
+    userKeys.set(tenant, user, key);
   }
   return key;
 }
@@ -125,29 +116,17 @@ interface Cached extends Observed {
   asn: number | undefined;
   nc: string | undefined;
 }
-let observed = new Map<string, Map<string | undefined, Cached>>();
-let observedCount = 0;
-const OBSERVED_CACHE = 20_000;
+const observed = new TwoGenerationCache<string, string | undefined, Cached>(20_000);
 // toUserObservation and toObservation are called for the same event one after the other: it is looked up once.
 let lastEvent: EnrichedEvent | undefined;
 let lastObserved: Observed | undefined;
 
 function observedOf(e: EnrichedEvent): Observed {
   if (e === lastEvent) return lastObserved!;
-  let byUa = observed.get(e.ip);
-  if (byUa === undefined) {
-    if (observedCount >= OBSERVED_CACHE) {
-      observed = new Map();
-      observedCount = 0;
-    }
-    byUa = new Map();
-    observed.set(e.ip, byUa);
-  }
-  let o = byUa.get(e.user_agent);
+  let o = observed.get(e.ip, e.user_agent);
   if (o === undefined || o.device !== e.device_id || o.country !== e.geo.country || o.asn !== e.as?.number || o.nc !== e.net_class) {
-    if (o === undefined) observedCount++;
     o = { ...observe(e), device: e.device_id, country: e.geo.country, asn: e.as?.number, nc: e.net_class };
-    byUa.set(e.user_agent, o);
+    observed.set(e.ip, e.user_agent, o);
   }
   lastEvent = e;
   lastObserved = o;
