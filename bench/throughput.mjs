@@ -217,6 +217,8 @@ try {
     await tracker.poll();
   }
   const fixedRate = (tracker.processed - fixedProcessed0) / ((f1 - f0) / 1000);
+  // Per-command latency percentiles (Redis 7), read before the memory phase's KEYS and MEMORY USAGE calls.
+  if (o['redis-stats']) results.latencystats = redisCli(redisServer.port, 'INFO', 'latencystats');
 
   // Latencies, from the incidents as stored in Redis.
   await sleep(500);
@@ -375,5 +377,6 @@ function printReport(r) {
     }
   }
   if (r.commandstats) out.push('', r.commandstats, '', r.slowlog);
+  if (r.latencystats) out.push('', r.latencystats);
   process.stdout.write(out.join('\n') + '\n');
 }
