@@ -34,6 +34,8 @@ export interface IncidentPage {
 export interface IncidentStore {
   readonly kind: 'redis' | 'memory';
   record(detection: Detection): Promise<RecordResult>;
+  /** Records detections in the order given, with the same answers as record() one after another, in fewer round trips. */
+  recordMany?(detections: readonly Detection[]): Promise<RecordResult[]>;
   /** Changes the status; resolving closes the incident (a new hit opens a new one). */
   setStatus(id: string, change: StatusChange): Promise<Incident | undefined>;
   /** Records the response decision on the incident. */

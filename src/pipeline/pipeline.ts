@@ -166,7 +166,7 @@ export class Pipeline {
    */
   async #record(processed: number, detections: readonly Detection[], result: BatchResult): Promise<BatchResult> {
     const { incidents, metrics } = this.deps;
-    const recorded = await recordInOrder(incidents, detections);
+    const recorded = incidents.recordMany ? await incidents.recordMany(detections) : await recordInOrder(incidents, detections);
     for (let k = 0; k < detections.length; k++) {
       const d = detections[k]!;
       const { incident, outcome } = recorded[k]!;
