@@ -167,30 +167,33 @@ export async function runScripts(
   }
   const pipeline = (redis as Redis).pipeline();
   for (const [cmd, ...args] of before) void pipeline.call(String(cmd), ...args);
-  if (argsList.length === 1) {
-    void callScript(pipeline, script, argsList[0]!);
+  if (argsList.length === 1 || batchOf(script).numberOfKeys === 0) {
+    for (const args of argsList) void callScript(pipeline, script, args);
     const results = (await pipeline.exec()) ?? [];
-    const [err, reply] = results[before.length]!;
-    if (err) throw err;
-    return [reply];
+    return results.slice(before.length).map(([err, reply]) => {
+      if (err) throw err;
+      return reply;
+    });
   }
   const batches = batchArgs(script, argsList);
   const send = pipeline as unknown as { sendCommand(c: Command): unknown };
   for (const args of batches) send.sendCommand(new PackedEvalsha(args));
   const results = (await pipeline.exec()) ?? [];
-  const out: unknown[] = [];
+  const replies: unknown[][] = [];
   for (let b = 0; b < batches.length; b++) {
     const [err, reply] = results[before.length + b]!;
-    if (err) {
-      // Redis lost its scripts (restart, SCRIPT FLUSH): this batch and every later one were refused before doing
-      // anything. They go again, in order, through ioredis's defined command, which loads the script.
-      if (!err.message.includes('NOSCRIPT')) throw err;
-      const batch = (redis as unknown as Record<string, ScriptFn>)[batchName(script)]!;
-      for (let r = b; r < batches.length; r++) for (const x of (await batch.apply(redis, batches[r]!.slice(1))) as unknown[]) out.push(x);
-      break;
+    if (!err) {
+      replies.push(reply as unknown[]);
+      continue;
     }
-    for (const r of reply as unknown[]) out.push(r);
+    // Redis lost its scripts (restart, SCRIPT FLUSH): the batch was refused before doing anything. It goes again
+    // through ioredis's defined command, which loads the script; only refused batches, in order (another client
+    // may have loaded the script meanwhile, so a later batch of this pipeline may have run).
+    if (!err.message.includes('NOSCRIPT')) throw err;
+    const batch = (redis as unknown as Record<string, ScriptFn>)[batchName(script)]!;
+    replies.push((await batch.apply(redis, batches[b]!.slice(1))) as unknown[]);
   }
+  const out = replies.flat();
   if (out.length !== argsList.length) throw new Error(`Lua script ${script}: ${out.length} replies to ${argsList.length} calls`);
   return out;
 }
