@@ -12,6 +12,8 @@ interface ScriptFile {
   name: string;
   numberOfKeys: number;
   lua: string;
+  /** its batch form (batchLua) and that text's SHA-1, the EVALSHA name Redis knows it by; none without keys */
+  batch?: { lua: string; sha: string };
 }
 
 let cached: ScriptFile[] | undefined;
@@ -27,9 +29,20 @@ function scriptFiles(): ScriptFile[] {
     .map((file) => {
       const m = /^(.+)-(\d+)\.lua$/.exec(file);
       if (!m) throw new Error(`Lua script ${file} must be named <name>-<numberOfKeys>.lua`);
-      return { name: m[1]!, numberOfKeys: Number(m[2]), lua: withIncludes(readFileSync(SCRIPTS_DIR + file, 'utf8')) };
+      const script: ScriptFile = { name: m[1]!, numberOfKeys: Number(m[2]), lua: withIncludes(readFileSync(SCRIPTS_DIR + file, 'utf8')) };
+      if (script.numberOfKeys > 0) {
+        const lua = batchLua(script);
+        script.batch = { lua, sha: createHash('sha1').update(lua).digest('hex') };
+      }
+      return script;
     });
   return cached;
+}
+
+function scriptFile(name: string): ScriptFile {
+  const s = scriptFiles().find((f) => f.name === name);
+  if (!s) throw new Error(`no Lua script named ${name}`);
+  return s;
 }
 
 /** The command name a script is defined under, e.g. rg_observe_v1. */
@@ -46,7 +59,7 @@ export function commandName(script: string): string {
  *   ARGV: for each call, how many arguments it has, then those arguments
  *   reply: the calls' replies, in order
  */
-function batchLua(s: ScriptFile): string {
+function batchLua(s: Pick<ScriptFile, 'lua' | 'numberOfKeys'>): string {
   return `local function one(KEYS, ARGV)\n${s.lua}\nend
 local out, pos, nk = {}, 1, ${s.numberOfKeys}
 for i = 0, #KEYS / nk - 1 do
@@ -64,24 +77,12 @@ export function defineScripts(redis: Redis | Cluster): void {
     if (typeof (redis as unknown as Record<string, unknown>)[name] === 'function') continue;
     redis.defineCommand(name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
     // numberOfKeys left out: the caller gives the count first (it varies with the batch).
-    if (s.numberOfKeys > 0) redis.defineCommand(batchName(s.name), { lua: batchLua(s) });
+    if (s.batch) redis.defineCommand(batchName(s.name), { lua: s.batch.lua });
   }
 }
 
 function batchName(script: string): string {
   return `${commandName(script)}_batch`;
-}
-
-const batchInfo = new Map<string, { numberOfKeys: number; sha: string }>();
-function batchOf(script: string): { numberOfKeys: number; sha: string } {
-  let info = batchInfo.get(script);
-  if (info === undefined) {
-    const s = scriptFiles().find((f) => f.name === script);
-    if (!s) throw new Error(`no Lua script named ${script}`);
-    info = { numberOfKeys: s.numberOfKeys, sha: createHash('sha1').update(batchLua(s)).digest('hex') };
-    batchInfo.set(script, info);
-  }
-  return info;
 }
 
 const CRLF = 0x0a0d; // "\r\n" as a little-endian uint16
@@ -167,7 +168,8 @@ export async function runScripts(
   }
   const pipeline = (redis as Redis).pipeline();
   for (const [cmd, ...args] of before) void pipeline.call(String(cmd), ...args);
-  if (argsList.length === 1 || batchOf(script).numberOfKeys === 0) {
+  const file = scriptFile(script);
+  if (argsList.length === 1 || !file.batch) {
     for (const args of argsList) void callScript(pipeline, script, args);
     const results = (await pipeline.exec()) ?? [];
     return results.slice(before.length).map(([err, reply]) => {
@@ -175,7 +177,7 @@ export async function runScripts(
       return reply;
     });
   }
-  const batches = batchArgs(script, argsList);
+  const batches = batchArgs(file, file.batch.sha, argsList);
   const send = pipeline as unknown as { sendCommand(c: Command): unknown };
   for (const args of batches) send.sendCommand(new PackedEvalsha(args));
   const results = (await pipeline.exec()) ?? [];
@@ -199,8 +201,8 @@ export async function runScripts(
 }
 
 /** Each batch call's arguments: sha, key count, keys, then per call its argument count and arguments (batchLua). */
-function batchArgs(script: string, argsList: readonly (string | number)[][]): (string | number)[][] {
-  const { numberOfKeys: nk, sha } = batchOf(script);
+function batchArgs(file: ScriptFile, sha: string, argsList: readonly (string | number)[][]): (string | number)[][] {
+  const nk = file.numberOfKeys;
   const out: (string | number)[][] = [];
   for (let start = 0; start < argsList.length; start += BATCH_CALLS) {
     const end = Math.min(start + BATCH_CALLS, argsList.length);
@@ -212,7 +214,7 @@ function batchArgs(script: string, argsList: readonly (string | number)[][]): (s
     let k = 2;
     for (let i = start; i < end; i++) {
       const call = argsList[i]!;
-      if (call.length < nk) throw new Error(`Lua script ${script} takes ${nk} keys; a call gave ${call.length} arguments`);
+      if (call.length < nk) throw new Error(`Lua script ${file.name} takes ${nk} keys; a call gave ${call.length} arguments`);
       for (let j = 0; j < nk; j++) args[k++] = call[j]!;
     }
     for (let i = start; i < end; i++) {
