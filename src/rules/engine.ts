@@ -77,29 +77,31 @@ function evidenceValue(field: string, v: WindowValue): EvidenceValue {
   return Object.freeze(out);
 }
 
-/** The last MAX_EVIDENCE_VALUES values seen at or after `since`, in window order. */
-function recentValues(values: readonly WindowValue[] | undefined, since: number): WindowValue[] {
-  const out: WindowValue[] = [];
-  if (values === undefined) return out;
-  for (let i = values.length - 1; i >= 0 && out.length < MAX_EVIDENCE_VALUES; i--) if (values[i]!.last >= since) out.push(values[i]!);
-  return out.reverse();
-}
-
-/** Of the recent network and user-agent values, the first address and the raw user agent each carries. */
-function metaList(values: readonly WindowValue[] | undefined, since: number, pick: (meta: string) => string | undefined): string[] {
-  const out: string[] = [];
+/**
+ * Of the values seen at or after `since`, the last MAX_EVIDENCE_VALUES that `pick` gives something for (what it
+ * gives), in window order.
+ */
+function recent<T>(values: readonly WindowValue[] | undefined, since: number, pick: (v: WindowValue) => T | undefined): T[] {
+  const out: T[] = [];
   if (values === undefined) return out;
   for (let i = values.length - 1; i >= 0 && out.length < MAX_EVIDENCE_VALUES; i--) {
     const v = values[i]!;
     if (v.last < since) continue;
-    const x = pick(v.meta);
-    if (typeof x === 'string') out.push(x);
+    const x = pick(v);
+    if (x !== undefined) out.push(x);
   }
   return out.reverse();
 }
 
-const ipOf = (meta: string): string | undefined => parseMeta<NetworkMeta>(meta).ip;
-const rawUaOf = (meta: string): string | undefined => parseMeta<UserAgentMeta>(meta).raw;
+// Only strings: the facts are JSON from storage.
+const ipOf = (v: WindowValue): string | undefined => {
+  const ip = parseMeta<NetworkMeta>(v.meta).ip;
+  return typeof ip === 'string' ? ip : undefined;
+};
+const rawUaOf = (v: WindowValue): string | undefined => {
+  const raw = parseMeta<UserAgentMeta>(v.meta).raw;
+  return typeof raw === 'string' ? raw : undefined;
+};
 
 /**
  * Builds the evidence of one event's hits. Rules that fire together mostly ask for the same fields over the same
@@ -122,12 +124,12 @@ class EvidenceBuilder {
     const win = this.ctx.window.fields;
     const fields: Record<string, EvidenceValue[]> = {};
     for (const f of hit.evidenceFields) {
-      const values = this.#list(f, since, () => recentValues(win[f], since).map((v) => evidenceValue(f, v)));
+      const values = this.#list(f, since, () => recent(win[f], since, (v) => evidenceValue(f, v)));
       if (values.length > 0) fields[f] = values as EvidenceValue[];
     }
     // Field names are plain words, so these two kinds cannot meet a field's.
-    const ips = this.#list('\u0000ips', since, () => metaList(win.network, since, ipOf)) as string[];
-    const userAgents = this.#list('\u0000uas', since, () => metaList(win.ua, since, rawUaOf)) as string[];
+    const ips = this.#list('\u0000ips', since, () => recent(win.network, since, ipOf)) as string[];
+    const userAgents = this.#list('\u0000uas', since, () => recent(win.ua, since, rawUaOf)) as string[];
     const evidence: Evidence = { reason: hit.reason, fields, ips, user_agents: userAgents, trigger_ip: this.ctx.event.ip };
     if (hit.details) evidence.details = hit.details;
     return evidence;
