@@ -27,8 +27,6 @@ interface Stored extends IncidentFields {
   events: Map<string, number>;
   order: { id: string; time: number }[];
   history: string[];
-  id: string;
-  key: string;
   /** creation order: breaks ties of the close order */
   seq: number;
   /** the store's clock at the latest hit that changed the incident (a repeated event does not count, as in Redis) */
@@ -81,7 +79,7 @@ export class MemoryIncidentStore implements IncidentStore {
 
   #close(id: string, s: Stored): void {
     this.#incidents.delete(id);
-    if (this.#open.get(s.key) === id) this.#open.delete(s.key);
+    if (this.#open.get(s.base.dedup_key) === id) this.#open.delete(s.base.dedup_key);
     this.#closed.push(s);
   }
 
@@ -137,8 +135,6 @@ export class MemoryIncidentStore implements IncidentStore {
         events: new Map(),
         order: [],
         history: [],
-        id: newId,
-        key,
         seq: this.#seq++,
         hitClock: this.#clock,
         cooldown: Math.max(d.cooldown_ms, 0),
@@ -148,41 +144,40 @@ export class MemoryIncidentStore implements IncidentStore {
       this.#incidents.set(newId, s);
       return { outcome: 'created', incident: incidentOf(s) };
     }
-    const h = existing;
-    if (h.events.has(d.event_id)) return { outcome: 'unchanged', incident: incidentOf(h) };
-    h.hitClock = this.#clock;
-    if (d.cooldown_ms > h.cooldown) h.cooldown = d.cooldown_ms;
+    if (existing.events.has(d.event_id)) return { outcome: 'unchanged', incident: incidentOf(existing) };
+    existing.hitClock = this.#clock;
+    if (d.cooldown_ms > existing.cooldown) existing.cooldown = d.cooldown_ms;
     if (this.#idle !== undefined) {
       this.#incidents.delete(openId!);
-      this.#incidents.set(openId!, h);
+      this.#incidents.set(openId!, existing);
     }
-    addEvent(h, d.event_id, d.time);
-    h.count++;
-    if (d.time < h.first) h.first = d.time;
-    if (d.time >= h.last) {
-      h.last = d.time;
-      h.evidence = d.evidence;
+    addEvent(existing, d.event_id, d.time);
+    existing.count++;
+    if (d.time < existing.first) existing.first = d.time;
+    if (d.time >= existing.last) {
+      existing.last = d.time;
+      existing.evidence = d.evidence;
     }
-    if (rank > h.sevrank) {
-      h.sev = sev;
-      h.sevrank = rank;
+    if (rank > existing.sevrank) {
+      existing.sev = sev;
+      existing.sevrank = rank;
     }
-    h.updated = now;
-    const leavesMonitor = !d.monitor && h.mon;
-    if (leavesMonitor) h.mon = false;
-    const emitted = h.emitted;
-    const emitSev = h.emitsev;
+    existing.updated = now;
+    const leavesMonitor = !d.monitor && existing.mon;
+    if (leavesMonitor) existing.mon = false;
+    const emitted = existing.emitted;
+    const emitSev = existing.emitsev;
     if (d.cooldown_ms > 0 && Math.abs(d.time - emitted) < d.cooldown_ms && rank <= emitSev && !leavesMonitor) {
-      h.supp++;
-      return { outcome: 'suppressed', incident: incidentOf(h) };
+      existing.supp++;
+      return { outcome: 'suppressed', incident: incidentOf(existing) };
     }
-    h.emitted = d.time;
-    h.emitsev = Math.max(rank, emitSev);
-    return { outcome: 'updated', incident: incidentOf(h) };
+    existing.emitted = d.time;
+    existing.emitsev = Math.max(rank, emitSev);
+    return { outcome: 'updated', incident: incidentOf(existing) };
   }
 
   #find(id: string): Stored | undefined {
-    return this.#incidents.get(id) ?? this.#closed.find((s) => s.id === id);
+    return this.#incidents.get(id) ?? this.#closed.find((s) => s.base.id === id);
   }
 
   async get(id: string): Promise<Incident | undefined> {
@@ -193,7 +188,7 @@ export class MemoryIncidentStore implements IncidentStore {
   async setStatus(id: string, change: StatusChange): Promise<Incident | undefined> {
     const s = this.#find(id);
     if (!s) return undefined;
-    const key = s.key;
+    const key = s.base.dedup_key;
     s.status = change.status;
     s.updated = Date.now();
     s.history.push(JSON.stringify(change));
@@ -216,7 +211,7 @@ export class MemoryIncidentStore implements IncidentStore {
       if (!after) throw new InvalidCursorError('cursor is not one this server issued');
     }
     // Same order as the Redis index walk: created time descending, then id descending.
-    const all = [...this.#incidents, ...this.#closed.map((s): [string, Stored] => [s.id, s])].sort((a, b) => b[1].created - a[1].created || (a[0] < b[0] ? 1 : -1));
+    const all = [...this.#incidents, ...this.#closed.map((s): [string, Stored] => [s.base.id, s])].sort((a, b) => b[1].created - a[1].created || (a[0] < b[0] ? 1 : -1));
     const items: Incident[] = [];
     let last: { created: number; id: string } | undefined;
     for (const [id, s] of all) {
